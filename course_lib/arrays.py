@@ -1,0 +1,138 @@
+"""An optimizer over numpy arrays, built on the same update rules as the torch optimizers.
+
+Two ways to hand it gradients, after the two styles learners meet:
+
+* ``update(params, grads)``: two dicts with the same keys, as the numpy optimizers of
+  *Deep Learning from Scratch* and the seed article's ``AdamOptimizer`` take them;
+* ``apply_gradients(pairs)``: ``(gradient, variable)`` pairs, as Keras takes them.
+
+The arrays in ``params`` are updated in place, so keep updating the same array objects: the
+optimizer's state (moments, step counts) is attached to each array. Every input is checked
+before any array or state changes; a mismatch raises an error naming the parameter.
+
+A gradient of None skips its parameter, as torch does: no state is created, its step count
+does not advance. Each parameter keeps its own step count (torch's convention; Keras keeps one
+global ``iterations`` counter, which is :attr:`ArrayOptimizer.iterations` here).
+
+>>> import numpy as np
+>>> from course_lib.arrays import ArrayOptimizer
+>>> params = {"w": np.array([1.0, -2.0])}
+>>> opt = ArrayOptimizer("sgd", lr=0.1)
+>>> opt.update(params, {"w": 2 * params["w"]})
+>>> params["w"]
+array([ 0.8, -1.6])
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from typing import Any
+
+import numpy as np
+
+from course_lib import rules
+from course_lib.rules import Rule, State
+
+__all__ = ["ArrayOptimizer"]
+
+
+class ArrayOptimizer:
+    """Updates numpy arrays in place with an update rule.
+
+    Args:
+        rule: a rule object (``course_lib.rules.Adam(lr=0.1)``) or a rule name (``"adam"``).
+        **hyperparams: hyperparameters with torch's names, replacing the rule's.
+    """
+
+    def __init__(self, rule: Rule | str, **hyperparams: Any) -> None:
+        if isinstance(rule, str):
+            rule = rules.make(rule, **hyperparams)
+        elif isinstance(rule, Rule):
+            rule = rule.with_hyperparams(**hyperparams) if hyperparams else rule
+        else:
+            raise TypeError(f"rule must be a course_lib rule or a name, got {rule!r}")
+        if isinstance(rule, rules.Newton):
+            raise TypeError(
+                "Newton's method needs a Hessian at every step; run it with "
+                "rule.step(x, grad, state, hessian=H) or a trajectory runner instead"
+            )
+        self.rule: Rule = rule
+        #: How many times ``update``/``apply_gradients`` ran (Keras' global step counter).
+        self.iterations = 0
+        self._slots: dict[int, tuple[np.ndarray, State]] = {}
+
+    @property
+    def hyperparams(self) -> Mapping[str, Any]:
+        """The rule's hyperparameters (torch's names)."""
+        return self.rule.hyperparams
+
+    def state_of(self, array: np.ndarray) -> State:
+        """The state the optimizer keeps for ``array`` (empty before its first update)."""
+        slot = self._slots.get(id(array))
+        return slot[1] if slot is not None and slot[0] is array else {}
+
+    def update(
+        self, params: Mapping[str, np.ndarray], grads: Mapping[str, np.ndarray | None]
+    ) -> None:
+        """Update each ``params[name]`` in place with ``grads[name]``; the keys must agree."""
+        if not isinstance(params, Mapping) or not isinstance(grads, Mapping):
+            raise TypeError("update(params, grads) takes two dicts keyed by parameter name")
+        missing = [name for name in params if name not in grads]
+        extra = [name for name in grads if name not in params]
+        if missing or extra:
+            parts = []
+            if missing:
+                parts.append(f"no gradient for {', '.join(map(repr, missing))}")
+            if extra:
+                parts.append(f"gradients for unknown parameters {', '.join(map(repr, extra))}")
+            raise ValueError("params and grads must have the same keys: " + "; ".join(parts))
+        pairs = [(grads[name], params[name], f"params[{name!r}]") for name in params]
+        self._apply(pairs)
+
+    def apply_gradients(self, grads_and_vars: Iterable[tuple[Any, np.ndarray]]) -> None:
+        """Keras-style: update each variable in place from ``(gradient, variable)`` pairs."""
+        pairs = []
+        for index, pair in enumerate(grads_and_vars):
+            if not isinstance(pair, tuple | list) or len(pair) != 2:
+                raise ValueError(
+                    f"apply_gradients takes (gradient, variable) pairs; item {index} is {pair!r}"
+                )
+            pairs.append((pair[0], pair[1], f"variable {index}"))
+        self._apply(pairs)
+
+    def _apply(self, pairs: list[tuple[Any, np.ndarray, str]]) -> None:
+        checked = []
+        seen: set[int] = set()
+        for grad, param, label in pairs:
+            if not isinstance(param, np.ndarray) or not np.issubdtype(param.dtype, np.floating):
+                raise TypeError(
+                    f"{label} must be a floating-point numpy array updated in place, got "
+                    f"{type(param).__name__}"
+                    + (f" of dtype {param.dtype}" if isinstance(param, np.ndarray) else "")
+                )
+            if not param.flags.writeable:
+                raise ValueError(f"{label} is read-only; the optimizer updates it in place")
+            if id(param) in seen:
+                raise ValueError(f"{label} appears twice in one update")
+            seen.add(id(param))
+            if grad is None:
+                continue
+            grad = np.asarray(grad)
+            if grad.shape != param.shape:
+                raise ValueError(
+                    f"the gradient for {label} has shape {grad.shape}, "
+                    f"but the parameter has shape {param.shape}"
+                )
+            if not np.issubdtype(grad.dtype, np.number):
+                raise TypeError(f"the gradient for {label} is not numeric (dtype {grad.dtype})")
+            checked.append((grad.astype(param.dtype, copy=False), param))
+        hyperparams = self.rule.hyperparams
+        for grad, param in checked:
+            slot = self._slots.get(id(param))
+            if slot is None or slot[0] is not param:
+                slot = self._slots[id(param)] = (param, self.rule.init(param))
+            self.rule.step(param, grad, slot[1], hyperparams)
+        self.iterations += 1
+
+    def __repr__(self) -> str:
+        return f"ArrayOptimizer({self.rule!r})"

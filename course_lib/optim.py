@@ -1,0 +1,427 @@
+"""torch.optim optimizers built on the course's update rules, and lookup by name.
+
+Each class here is a ``torch.optim.Optimizer`` with the constructor arguments and defaults of
+the torch optimizer of the same name (torch's implementation switches ``foreach``, ``fused``,
+``capturable`` and ``differentiable`` are left out). Parameter groups, ``add_param_group``,
+``zero_grad``, ``step(closure)``, hooks and ``state_dict``/``load_state_dict`` come from
+``torch.optim.Optimizer`` itself; the state uses torch's names (``step``, ``exp_avg``,
+``momentum_buffer``, ...), so a state_dict saved by ``torch.optim.Adam`` loads into
+``course_lib.optim.Adam`` and the other way round.
+
+The math of every step is the rule's, in :mod:`course_lib.rules`; the classes here only walk the
+parameter groups. A parameter whose ``grad`` is None is skipped: no state, no step count, no
+weight decay, as in torch.
+
+What NaN and inf gradients do: exactly what they do in torch. Nothing checks for them: a NaN
+gradient makes the parameter and its state NaN; an inf gradient makes Adam-like states inf and
+the update NaN or zero depending on the algorithm. Clip or skip such steps before ``step()``.
+
+Where these optimizers are stricter than torch (each raises ValueError naming the argument):
+RMSprop's ``alpha`` must be at most 1; hyperparameters in parameter groups (given to the
+constructor or to ``add_param_group``) are checked like the constructor's, which torch does not
+do. Complex parameters and sparse gradients, which some torch optimizers accept, are refused.
+
+>>> import torch
+>>> from course_lib import optim
+>>> w = torch.tensor([1.0, -2.0], requires_grad=True)
+>>> opt = optim.get("adam", [w], lr=0.1)
+>>> (w ** 2).sum().backward(); opt.step()
+>>> w.detach()
+tensor([ 0.9000, -1.9000])
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Mapping
+from typing import Any, ClassVar
+
+import torch
+
+from course_lib import rules
+from course_lib.arrays import ArrayOptimizer
+from course_lib.rules import Rule, State
+
+__all__ = [
+    "RuleOptimizer",
+    "SGD",
+    "Adagrad",
+    "RMSprop",
+    "Adadelta",
+    "Adam",
+    "AdamW",
+    "Adamax",
+    "NAdam",
+    "RAdam",
+    "Yogi",
+    "OPTIMIZERS",
+    "get",
+]
+
+ParamsT = Iterable[torch.Tensor] | Iterable[dict[str, Any]] | Iterable[tuple[str, torch.Tensor]]
+
+
+class RuleOptimizer(torch.optim.Optimizer):
+    """A ``torch.optim.Optimizer`` whose update is an update rule from :mod:`course_lib.rules`.
+
+    Subclasses set ``rule_class`` and ``torch_flags`` (the implementation switches torch stores
+    in every parameter group, kept with torch's default values so that state_dicts match).
+    """
+
+    rule_class: ClassVar[type[Rule]]
+    torch_flags: ClassVar[Mapping[str, Any]] = {}
+
+    def __init__(self, params: ParamsT, **hyperparams: Any) -> None:
+        # Checked before anything else is touched: a bad value raises ValueError here.
+        self.rule = self.rule_class(**hyperparams)
+        defaults = {**self.rule.hyperparams, **self.torch_flags}
+        super().__init__(params, defaults)
+
+    def add_param_group(self, param_group: dict[str, Any]) -> None:
+        """Add a group; its hyperparameters are checked like the constructor's (torch does not)."""
+        if isinstance(param_group, dict):
+            settable = {
+                key: value
+                for key, value in param_group.items()
+                if key in self.rule.hyperparams and key not in self.rule.fixed
+            }
+            if settable:
+                self.rule.with_hyperparams(**settable)
+        super().add_param_group(param_group)
+
+    def _initial_state(self, param: torch.Tensor, group: Mapping[str, Any]) -> State:
+        return self.rule.init(param, group)
+
+    @torch.no_grad()
+    def step(self, closure: Callable[[], Any] | None = None) -> Any:
+        """Update every parameter that has a gradient; return ``closure()``'s loss if given."""
+        loss = None
+        if closure is not None:
+            with torch.enable_grad():
+                loss = closure()
+        rule = self.rule
+        for group in self.param_groups:
+            for param in group["params"]:
+                grad = param.grad
+                if grad is None:
+                    continue
+                self._check_supported(param, grad)
+                state = self.state.get(param)
+                if not state:
+                    state = self._initial_state(param, group)
+                rule.step(param, grad, state, group)
+                if state:
+                    self.state[param] = state
+        return loss
+
+    def _check_supported(self, param: torch.Tensor, grad: torch.Tensor) -> None:
+        name = type(self).__name__
+        if grad.is_sparse:
+            raise RuntimeError(f"{name} does not support sparse gradients")
+        if torch.is_complex(param):
+            raise TypeError(
+                f"course_lib's {name} supports real floating-point parameters only; "
+                "use torch.view_as_real(param) or torch.optim for complex ones"
+            )
+
+
+def _doc(rule_class: type[Rule], signature: str) -> str:
+    """The optimizer's docstring: the rule's math and conventions, without its numpy example."""
+    text = rule_class.__doc__ or ""
+    body = text.split("\n    >>>", 1)[0].rstrip()
+    return (
+        f"torch.optim-compatible {rule_class.__name__}: ``{signature}``.\n\n"
+        f"The update is :class:`course_lib.rules.{rule_class.__name__}`:\n\n    "
+        f"{body.strip()}\n"
+    )
+
+
+class SGD(RuleOptimizer):
+    rule_class = rules.SGD
+    torch_flags = {"foreach": None, "differentiable": False, "fused": None}
+
+    def __init__(
+        self,
+        params: ParamsT,
+        lr: float | torch.Tensor = 1e-3,
+        momentum: float = 0,
+        dampening: float = 0,
+        weight_decay: float = 0,
+        nesterov: bool = False,
+        *,
+        maximize: bool = False,
+    ) -> None:
+        super().__init__(
+            params,
+            lr=lr,
+            momentum=momentum,
+            dampening=dampening,
+            weight_decay=weight_decay,
+            nesterov=nesterov,
+            maximize=maximize,
+        )
+
+
+class Adagrad(RuleOptimizer):
+    rule_class = rules.Adagrad
+    torch_flags = {"foreach": None, "differentiable": False, "fused": None}
+
+    def __init__(
+        self,
+        params: ParamsT,
+        lr: float | torch.Tensor = 1e-2,
+        lr_decay: float = 0,
+        weight_decay: float = 0,
+        initial_accumulator_value: float = 0,
+        eps: float = 1e-10,
+        *,
+        maximize: bool = False,
+    ) -> None:
+        super().__init__(
+            params,
+            lr=lr,
+            lr_decay=lr_decay,
+            weight_decay=weight_decay,
+            initial_accumulator_value=initial_accumulator_value,
+            eps=eps,
+            maximize=maximize,
+        )
+        # As torch: the state of every parameter is created now, from the constructor's value.
+        for group in self.param_groups:
+            for param in group["params"]:
+                self.state[param] = self._initial_state(param, group)
+
+    def _initial_state(self, param: torch.Tensor, group: Mapping[str, Any]) -> State:
+        # torch reads initial_accumulator_value from the defaults, never from the group.
+        value = self.defaults["initial_accumulator_value"]
+        return self.rule.init(param, {**group, "initial_accumulator_value": value})
+
+
+class RMSprop(RuleOptimizer):
+    rule_class = rules.RMSprop
+    torch_flags = {"capturable": False, "foreach": None, "differentiable": False}
+
+    def __init__(
+        self,
+        params: ParamsT,
+        lr: float | torch.Tensor = 1e-2,
+        alpha: float = 0.99,
+        eps: float = 1e-8,
+        weight_decay: float = 0,
+        momentum: float = 0,
+        centered: bool = False,
+        *,
+        maximize: bool = False,
+    ) -> None:
+        super().__init__(
+            params,
+            lr=lr,
+            alpha=alpha,
+            eps=eps,
+            weight_decay=weight_decay,
+            momentum=momentum,
+            centered=centered,
+            maximize=maximize,
+        )
+
+
+class Adadelta(RuleOptimizer):
+    rule_class = rules.Adadelta
+    torch_flags = {"capturable": False, "foreach": None, "differentiable": False}
+
+    def __init__(
+        self,
+        params: ParamsT,
+        lr: float | torch.Tensor = 1.0,
+        rho: float = 0.9,
+        eps: float = 1e-6,
+        weight_decay: float = 0,
+        *,
+        maximize: bool = False,
+    ) -> None:
+        super().__init__(
+            params, lr=lr, rho=rho, eps=eps, weight_decay=weight_decay, maximize=maximize
+        )
+
+
+_ADAM_FLAGS = {"foreach": None, "capturable": False, "differentiable": False, "fused": None}
+
+
+class Adam(RuleOptimizer):
+    rule_class = rules.Adam
+    torch_flags = _ADAM_FLAGS
+
+    def __init__(
+        self,
+        params: ParamsT,
+        lr: float | torch.Tensor = 1e-3,
+        betas: tuple[float, float] = (0.9, 0.999),
+        eps: float = 1e-8,
+        weight_decay: float = 0,
+        amsgrad: bool = False,
+        *,
+        maximize: bool = False,
+        decoupled_weight_decay: bool = False,
+    ) -> None:
+        super().__init__(
+            params,
+            lr=lr,
+            betas=betas,
+            eps=eps,
+            weight_decay=weight_decay,
+            amsgrad=amsgrad,
+            maximize=maximize,
+            decoupled_weight_decay=decoupled_weight_decay,
+        )
+
+
+class AdamW(RuleOptimizer):
+    rule_class = rules.AdamW
+    torch_flags = _ADAM_FLAGS
+
+    def __init__(
+        self,
+        params: ParamsT,
+        lr: float | torch.Tensor = 1e-3,
+        betas: tuple[float, float] = (0.9, 0.999),
+        eps: float = 1e-8,
+        weight_decay: float = 1e-2,
+        amsgrad: bool = False,
+        *,
+        maximize: bool = False,
+    ) -> None:
+        super().__init__(
+            params,
+            lr=lr,
+            betas=betas,
+            eps=eps,
+            weight_decay=weight_decay,
+            amsgrad=amsgrad,
+            maximize=maximize,
+        )
+
+    def __setstate__(self, state: dict[str, Any]) -> None:
+        super().__setstate__(state)
+        for group in self.param_groups:
+            group["decoupled_weight_decay"] = True
+
+
+class Adamax(RuleOptimizer):
+    rule_class = rules.Adamax
+    torch_flags = {"foreach": None, "differentiable": False, "capturable": False}
+
+    def __init__(
+        self,
+        params: ParamsT,
+        lr: float | torch.Tensor = 2e-3,
+        betas: tuple[float, float] = (0.9, 0.999),
+        eps: float = 1e-8,
+        weight_decay: float = 0,
+        *,
+        maximize: bool = False,
+    ) -> None:
+        super().__init__(
+            params, lr=lr, betas=betas, eps=eps, weight_decay=weight_decay, maximize=maximize
+        )
+
+
+class NAdam(RuleOptimizer):
+    rule_class = rules.NAdam
+    torch_flags = {"foreach": None, "capturable": False, "differentiable": False}
+
+    def __init__(
+        self,
+        params: ParamsT,
+        lr: float | torch.Tensor = 2e-3,
+        betas: tuple[float, float] = (0.9, 0.999),
+        eps: float = 1e-8,
+        weight_decay: float = 0,
+        momentum_decay: float = 4e-3,
+        decoupled_weight_decay: bool = False,
+        *,
+        maximize: bool = False,
+    ) -> None:
+        super().__init__(
+            params,
+            lr=lr,
+            betas=betas,
+            eps=eps,
+            weight_decay=weight_decay,
+            momentum_decay=momentum_decay,
+            decoupled_weight_decay=decoupled_weight_decay,
+            maximize=maximize,
+        )
+
+
+class RAdam(RuleOptimizer):
+    rule_class = rules.RAdam
+    torch_flags = {"foreach": None, "capturable": False, "differentiable": False}
+
+    def __init__(
+        self,
+        params: ParamsT,
+        lr: float | torch.Tensor = 1e-3,
+        betas: tuple[float, float] = (0.9, 0.999),
+        eps: float = 1e-8,
+        weight_decay: float = 0,
+        decoupled_weight_decay: bool = False,
+        *,
+        maximize: bool = False,
+    ) -> None:
+        super().__init__(
+            params,
+            lr=lr,
+            betas=betas,
+            eps=eps,
+            weight_decay=weight_decay,
+            decoupled_weight_decay=decoupled_weight_decay,
+            maximize=maximize,
+        )
+
+
+class Yogi(RuleOptimizer):
+    rule_class = rules.Yogi
+
+    def __init__(
+        self,
+        params: ParamsT,
+        lr: float | torch.Tensor = 1e-2,
+        betas: tuple[float, float] = (0.9, 0.999),
+        eps: float = 1e-3,
+        weight_decay: float = 0,
+        *,
+        maximize: bool = False,
+    ) -> None:
+        super().__init__(
+            params, lr=lr, betas=betas, eps=eps, weight_decay=weight_decay, maximize=maximize
+        )
+
+
+#: The torch optimizers by lower-case name.
+OPTIMIZERS: dict[str, type[RuleOptimizer]] = {
+    cls.rule_class.name: cls
+    for cls in (SGD, Adagrad, RMSprop, Adadelta, Adam, AdamW, Adamax, NAdam, RAdam, Yogi)
+}
+
+for _cls in OPTIMIZERS.values():
+    _cls.__doc__ = _doc(_cls.rule_class, f"{_cls.__name__}(params, ...)")
+
+
+def get(name: str, params: ParamsT | None = None, **hyperparams: Any):
+    """An optimizer by name, Keras-style: ``get("adam", model.parameters(), lr=1e-3)``.
+
+    Args:
+        name: one of sgd, adagrad, rmsprop, adadelta, adam, adamw, adamax, nadam, radam, yogi,
+            in any case.
+        params: torch parameters (or parameter groups). With them, the torch optimizer of
+            that name is returned; without them, an :class:`~course_lib.arrays.ArrayOptimizer`
+            over the same rule, for numpy arrays.
+        **hyperparams: the optimizer's keyword arguments (torch's names).
+
+    Raises:
+        ValueError: an unknown name (the message names it and lists the choices) or an
+            invalid hyperparameter.
+    """
+    rule_cls = rules.rule_class(name, choices=tuple(OPTIMIZERS))
+    if params is None:
+        return ArrayOptimizer(rule_cls(**hyperparams))
+    return OPTIMIZERS[rule_cls.name](params, **hyperparams)

@@ -1,0 +1,187 @@
+"""What every update rule shares: hyperparameters, their checks, and the step protocol.
+
+An update rule is one algorithm's math, independent of what it runs on. It has two methods:
+
+* ``init(param) -> state``: the per-parameter state (a dict, with torch's key names);
+* ``step(param, grad, state)``: one update, changing ``param`` and ``state`` in place.
+
+A rule object carries its hyperparameters (torch's keyword names and defaults), checked when it
+is built. ``step`` and ``init`` also accept a mapping ``hp`` that replaces them for one call:
+that is how a torch optimizer passes each parameter group's values, and how a schedule passes
+the learning rate of the current step.
+
+The same rule object updates numpy arrays, torch tensors and 2-D demo points (numpy arrays of
+shape ``(2,)``): it looks up the array operations with :func:`course_lib.backend.ops_for`.
+"""
+
+from __future__ import annotations
+
+import numbers
+from collections.abc import Mapping
+from types import MappingProxyType
+from typing import Any, ClassVar
+
+from course_lib.backend import is_torch_tensor, ops_for
+
+__all__ = [
+    "Rule",
+    "State",
+    "check_at_least",
+    "check_betas",
+    "check_interval",
+    "check_lr",
+    "check_number",
+]
+
+State = dict[str, Any]
+
+
+class Rule:
+    """Base class of the update rules; subclasses set ``name``, ``defaults``, ``init`` and ``step``.
+
+    Args:
+        **hyperparams: values replacing entries of ``defaults``; unknown names raise TypeError,
+            invalid values raise ValueError naming the argument and its allowed range.
+    """
+
+    #: The name used by :func:`course_lib.optim.get` (lower case).
+    name: ClassVar[str] = ""
+    #: Hyperparameters and their defaults, with torch's names.
+    defaults: ClassVar[Mapping[str, Any]] = {}
+    #: Hyperparameters a variant fixes (AdamW's decoupled decay): present, but not settable.
+    fixed: ClassVar[Mapping[str, Any]] = {}
+
+    def __init__(self, **hyperparams: Any) -> None:
+        unknown = sorted(set(hyperparams) - set(self.defaults))
+        if unknown:
+            allowed = ", ".join(self.defaults)
+            raise TypeError(
+                f"{type(self).__name__} got unexpected hyperparameter(s) {', '.join(unknown)}; "
+                f"it takes {allowed}"
+            )
+        merged = {**self.defaults, **hyperparams, **self.fixed}
+        self.check(merged)
+        self.hyperparams: Mapping[str, Any] = MappingProxyType(merged)
+
+    # -- to be provided by each algorithm --------------------------------------------------
+    @classmethod
+    def check(cls, hp: Mapping[str, Any]) -> None:
+        """Raise ValueError if a hyperparameter in ``hp`` is outside its allowed range."""
+        check_lr(hp["lr"])
+
+    def init(self, param: Any, hp: Mapping[str, Any] | None = None) -> State:
+        """The state of a parameter before its first update."""
+        return {}
+
+    def step(self, param: Any, grad: Any, state: State, hp: Mapping[str, Any] | None = None):
+        """Apply one update to ``param`` (in place) and ``state``."""
+        raise NotImplementedError
+
+    # -- shared conveniences ---------------------------------------------------------------
+    def with_hyperparams(self, **changes: Any) -> Rule:
+        """A new rule of the same algorithm with some hyperparameters changed (and checked)."""
+        settable = {k: v for k, v in self.hyperparams.items() if k not in self.fixed}
+        return type(self)(**{**settable, **changes})
+
+    def __repr__(self) -> str:
+        args = ", ".join(
+            f"{k}={v!r}" for k, v in self.hyperparams.items() if k not in self.fixed
+        )
+        return f"{type(self).__name__}({args})"
+
+    def __eq__(self, other: object) -> bool:
+        return type(other) is type(self) and dict(other.hyperparams) == dict(self.hyperparams)
+
+    def __hash__(self) -> int:
+        return hash((type(self).__name__, tuple(map(repr, self.hyperparams.items()))))
+
+
+# -- hyperparameter checks ------------------------------------------------------------------
+# Messages start with torch's own wording (so torch's error tests match them) and go on to name
+# the argument and its allowed range.
+
+
+def check_number(value: Any, name: str) -> None:
+    """TypeError unless ``value`` is a real number (or a one-element tensor)."""
+    if isinstance(value, bool) or not (
+        isinstance(value, numbers.Real) or is_torch_tensor(value)
+    ):
+        raise TypeError(f"{name} must be a real number, got {value!r}")
+
+
+def check_lr(lr: Any) -> None:
+    """``lr`` must be a number >= 0, or a one-element tensor holding one."""
+    if is_torch_tensor(lr) and lr.numel() != 1:
+        raise ValueError("Tensor lr must be 1-element (lr must be a number >= 0)")
+    check_number(lr, "lr")
+    if not 0.0 <= lr:
+        raise ValueError(f"Invalid learning rate: {lr} (lr must be >= 0)")
+
+
+def check_at_least(value: Any, name: str, label: str | None = None, low: float = 0.0) -> None:
+    """``value`` must be a number >= ``low``; ``label`` is torch's word for it in messages."""
+    check_number(value, name)
+    if not low <= value:
+        raise ValueError(f"Invalid {label or name} value: {value} ({name} must be >= {low:g})")
+
+
+def check_interval(value: Any, name: str, low: float, high: float, closed_high: bool) -> None:
+    """``value`` must lie in ``[low, high]`` (or ``[low, high)`` when ``closed_high`` is False)."""
+    check_number(value, name)
+    inside = low <= value <= high if closed_high else low <= value < high
+    if not inside:
+        bracket = "]" if closed_high else ")"
+        raise ValueError(
+            f"Invalid {name} value: {value} ({name} must be in [{low:g}, {high:g}{bracket})"
+        )
+
+
+def check_betas(betas: Any, same_kind: bool = False) -> None:
+    """``betas`` must be a pair of numbers in [0, 1).
+
+    With ``same_kind`` (torch's Adam and AdamW) they must also be both floats or both tensors,
+    so ``betas=(0, 0.99)``, whose first entry is an int, is rejected as torch rejects it.
+    """
+    if not isinstance(betas, tuple | list) or len(betas) != 2:
+        raise ValueError(f"betas must be a pair (beta1, beta2) in [0, 1), got {betas!r}")
+    for index, beta in enumerate(betas):
+        check_number(beta, f"betas[{index}]")
+        if not 0.0 <= beta < 1.0:
+            raise ValueError(
+                f"Invalid beta parameter at index {index}: {beta} "
+                f"(betas[{index}] must be in [0, 1))"
+            )
+    kinds = {"float" if isinstance(b, float) else "tensor" if is_torch_tensor(b) else "other"
+             for b in betas}
+    if same_kind and (len(kinds) != 1 or "other" in kinds):
+        raise ValueError(
+            f"betas must be either both floats or both Tensors, got {betas!r} "
+            "(write them as floats, e.g. (0.9, 0.999))"
+        )
+
+
+def unpack(param: Any, hp: Mapping[str, Any] | None, rule: Rule):
+    """The array operations for ``param`` and the hyperparameters to use for one call."""
+    return ops_for(param), (rule.hyperparams if hp is None else hp)
+
+
+def decay_or_l2(param: Any, grad: Any, lr: Any, hp: Mapping[str, Any], ops: Any) -> Any:
+    """Apply ``weight_decay`` (λ), coupled or decoupled, and return the gradient to use.
+
+    Coupled (L2, torch's default for every optimizer but AdamW):  g ← g + λ θ.
+    Decoupled (``decoupled_weight_decay=True``, AdamW):           θ ← θ (1 − γ λ).
+    """
+    weight_decay = hp["weight_decay"]
+    if weight_decay != 0:
+        if hp.get("decoupled_weight_decay", False):
+            param *= 1 - lr * weight_decay
+        else:
+            grad = ops.add(grad, param, alpha=weight_decay)
+    return grad
+
+
+def scalar(value: Any) -> Any:
+    """A hyperparameter as torch's single-tensor path uses it: one-element tensors squeezed."""
+    if is_torch_tensor(value) and value.dim() != 0:
+        return value.squeeze()
+    return value

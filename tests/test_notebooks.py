@@ -1,0 +1,62 @@
+"""Every chapter is a lesson and a deck: structure, metadata, stored outputs, no downloads.
+
+nbval (run by `make test` over chapters/) re-executes each notebook and compares the outputs;
+these tests check what nbval does not.
+"""
+
+import json
+import pathlib
+import re
+
+import pytest
+
+CHAPTERS = pathlib.Path(__file__).resolve().parents[1] / "chapters"
+NOTEBOOKS = sorted(CHAPTERS.glob("[0-9][0-9]_*.ipynb"))
+SLIDE_TYPES = {"slide", "subslide", "fragment", "skip", "notes", "-"}
+DOWNLOADS = re.compile(r"urlretrieve|requests\.get|urlopen|d2l\.download|download\s*=\s*True")
+
+
+def load(path):
+    return json.loads(path.read_text(encoding="utf-8"))
+
+
+def test_there_are_chapters():
+    assert NOTEBOOKS and NOTEBOOKS[0].name == "00_start_here.ipynb"
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=[p.name for p in NOTEBOOKS])
+def test_lesson_structure(path):
+    cells = load(path)["cells"]
+    assert cells[0]["cell_type"] == "markdown"
+    assert "learning goals" in "".join(cells[0]["source"]).lower()
+    markdown = "\n".join("".join(c["source"]) for c in cells if c["cell_type"] == "markdown")
+    assert "## Check your understanding" in markdown
+    assert "## Summary" in markdown
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=[p.name for p in NOTEBOOKS])
+def test_every_cell_has_slide_metadata(path):
+    cells = load(path)["cells"]
+    for index, cell in enumerate(cells):
+        slide_type = cell.get("metadata", {}).get("slideshow", {}).get("slide_type")
+        assert slide_type in SLIDE_TYPES, f"cell {index} has no slide_type"
+    assert cells[0]["metadata"]["slideshow"]["slide_type"] == "slide"
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=[p.name for p in NOTEBOOKS])
+def test_executed_in_order_with_stored_outputs_and_no_errors(path):
+    code = [c for c in load(path)["cells"] if c["cell_type"] == "code" and "".join(c["source"])]
+    counts = [c["execution_count"] for c in code]
+    assert counts == list(range(1, len(code) + 1)), "run top to bottom in a fresh kernel"
+    assert any(c["outputs"] for c in code)
+    for cell in code:
+        assert all(o["output_type"] != "error" for o in cell["outputs"])
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=[p.name for p in NOTEBOOKS])
+def test_uses_course_lib_and_downloads_nothing(path):
+    source = "\n".join("".join(c["source"]) for c in load(path)["cells"]
+                       if c["cell_type"] == "code")
+    assert "course_lib" in source
+    assert not DOWNLOADS.search(source)
+    assert path.stat().st_size < 2_000_000

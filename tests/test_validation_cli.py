@@ -1,0 +1,58 @@
+"""`python -m course_lib validate` prints the table and fails loudly when parity breaks."""
+
+import subprocess
+import sys
+
+import torch
+
+from course_lib import optim, validation
+from course_lib import rules as rules_module
+
+
+def test_cli_prints_the_table_and_exits_zero():
+    out = subprocess.run(
+        [sys.executable, "-m", "course_lib", "validate", "--algorithm", "sgd", "--steps", "20"],
+        capture_output=True, text=True, check=False,
+    )
+    assert out.returncode == 0, out.stderr
+    header = out.stdout.splitlines()[0].split()
+    for column in ("algorithm", "options", "dtype", "steps", "verdict"):
+        assert column in header
+    assert "max abs" in out.stdout.splitlines()[0] and "max rel" in out.stdout.splitlines()[0]
+    assert "float64 torch: 18 runs, 18 bit-for-bit equal" in out.stdout
+
+
+def test_cli_usage():
+    out = subprocess.run([sys.executable, "-m", "course_lib"], capture_output=True, text=True,
+                         check=False)
+    assert out.returncode == 2 and "validate" in out.stdout
+
+
+class SlightlyWrongSGD(optim.SGD):
+    """SGD whose learning rate is off by one part in a million: parity must catch it."""
+
+    @torch.no_grad()
+    def step(self, closure=None):
+        for group in self.param_groups:
+            for p in group["params"]:
+                if p.grad is not None:
+                    p.add_(p.grad, alpha=-group["lr"] * 1e-6)
+        return super().step(closure)
+
+
+def test_a_wrong_optimizer_fails_validation(monkeypatch, capsys):
+    monkeypatch.setitem(optim.OPTIMIZERS, "sgd", SlightlyWrongSGD)
+    assert validation.main(["--algorithm", "sgd", "--steps", "30"]) == 1
+    captured = capsys.readouterr()
+    assert "FAIL" in captured.out and "FAILED" in captured.err
+
+
+def test_a_wrong_rule_fails_the_array_rows(monkeypatch):
+    class WrongMomentum(rules_module.SGD):
+        def step(self, param, grad, state, hp=None):
+            super().step(param, grad * 1.001, state, hp)
+
+    monkeypatch.setitem(rules_module.RULES, "sgd", WrongMomentum)
+    results = validation.run_validation(["sgd"], problems=["quadratic"], steps=30)
+    arrays = [r for r in results if r.implementation == "array" and r.options != "defaults"]
+    assert arrays and not any(r.passed for r in arrays if r.dtype == "float64")
