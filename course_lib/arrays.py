@@ -25,13 +25,14 @@ array([ 0.8, -1.6])
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from typing import Any
 
 import numpy as np
 
 from course_lib import rules
 from course_lib.rules import Rule, State
+from course_lib.rules.base import check_lr
 
 __all__ = ["ArrayOptimizer"]
 
@@ -41,10 +42,18 @@ class ArrayOptimizer:
 
     Args:
         rule: a rule object (``course_lib.rules.Adam(lr=0.1)``) or a rule name (``"adam"``).
-        **hyperparams: hyperparameters with torch's names, replacing the rule's.
+        **hyperparams: hyperparameters with torch's names, replacing the rule's. ``lr`` may be
+            a number or a schedule (any function of the update index ``t``, e.g. from
+            :mod:`course_lib.schedules`); the t-th call of ``update``/``apply_gradients``
+            (counting from 0) uses ``lr(t)``.
     """
 
     def __init__(self, rule: Rule | str, **hyperparams: Any) -> None:
+        #: The learning-rate schedule, when ``lr`` was given as one.
+        self.lr_schedule: Callable[[int], float] | None = None
+        if callable(hyperparams.get("lr")):
+            self.lr_schedule = hyperparams["lr"]
+            hyperparams["lr"] = self._scheduled_lr(0)
         if isinstance(rule, str):
             rule = rules.make(rule, **hyperparams)
         elif isinstance(rule, Rule):
@@ -127,6 +136,8 @@ class ArrayOptimizer:
                 raise TypeError(f"the gradient for {label} is not numeric (dtype {grad.dtype})")
             checked.append((grad.astype(param.dtype, copy=False), param))
         hyperparams = self.rule.hyperparams
+        if self.lr_schedule is not None:
+            hyperparams = {**hyperparams, "lr": self._scheduled_lr(self.iterations)}
         for grad, param in checked:
             slot = self._slots.get(id(param))
             if slot is None or slot[0] is not param:
@@ -134,5 +145,16 @@ class ArrayOptimizer:
             self.rule.step(param, grad, slot[1], hyperparams)
         self.iterations += 1
 
+    def _scheduled_lr(self, t: int) -> float:
+        value = self.lr_schedule(t)
+        try:
+            check_lr(value)
+        except (TypeError, ValueError) as error:
+            raise ValueError(
+                f"the lr schedule gave {value!r} at t={t}; it must give numbers >= 0"
+            ) from error
+        return value
+
     def __repr__(self) -> str:
-        return f"ArrayOptimizer({self.rule!r})"
+        schedule = "" if self.lr_schedule is None else f", lr={self.lr_schedule!r}"
+        return f"ArrayOptimizer({self.rule!r}{schedule})"

@@ -136,6 +136,28 @@ class NumpyOps:
         """Return ``matrix^{-1} vector`` (the Newton direction)."""
         return np.linalg.solve(matrix, vector)
 
+    @staticmethod
+    def vector_norm(x, ord: float = 2.0):
+        """The p-norm of ``x`` flattened (``ord`` may be inf, -inf or 0), as a 0-d array."""
+        return np.asarray(np.linalg.norm(np.ravel(x), ord=ord), dtype=np.result_type(x, 1.0))
+
+    @staticmethod
+    def stack(xs):
+        return np.stack(xs)
+
+    @staticmethod
+    def clamp_max(x, high: float):
+        return np.minimum(x, high)
+
+    @staticmethod
+    def clamp_(x, low: float, high: float):
+        """``x <- min(max(x, low), high)`` elementwise (NaN stays NaN)."""
+        return np.clip(x, low, high, out=x)
+
+    @staticmethod
+    def is_finite(x) -> bool:
+        return bool(np.all(np.isfinite(x)))
+
 
 class TorchOps:
     """Array operations on torch tensors: the exact calls of torch.optim's single-tensor path."""
@@ -226,6 +248,34 @@ class TorchOps:
         import torch
 
         return torch.linalg.solve(matrix, vector)
+
+    @staticmethod
+    def vector_norm(x, ord: float = 2.0):
+        import torch
+
+        return torch.linalg.vector_norm(x, ord)
+
+    @staticmethod
+    def stack(xs):
+        import torch
+
+        return torch.stack(xs)
+
+    @staticmethod
+    def clamp_max(x, high: float):
+        import torch
+
+        return torch.clamp(x, max=high)
+
+    @staticmethod
+    def clamp_(x, low: float, high: float):
+        return x.clamp_(min=low, max=high)
+
+    @staticmethod
+    def is_finite(x) -> bool:
+        import torch
+
+        return bool(torch.isfinite(x).all())
 
 
 def _torch_scalar_dtype():

@@ -558,24 +558,47 @@ def per_algorithm(results: Sequence[Result]) -> list[dict[str, Any]]:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    """``python -m course_lib validate``: print the table; exit 1 if any row fails."""
+    """``python -m course_lib validate``: print the tables; exit 1 if any row fails."""
     parser = argparse.ArgumentParser(prog="python -m course_lib validate",
                                      description=__doc__.split("\n\n")[0])
+    parser.add_argument("--only", action="append", choices=["optimizers", "schedules", "clipping"],
+                        help="validate only this part (repeatable; default: all)")
     parser.add_argument("--algorithm", action="append", choices=list(OPTION_SETS),
-                        help="only this algorithm (repeatable)")
-    parser.add_argument("--steps", type=int, default=200, help="steps per run (default 200)")
+                        help="only this optimizer (repeatable)")
+    parser.add_argument("--steps", type=int, default=200,
+                        help="steps per optimizer run (default 200)")
     args = parser.parse_args(argv)
     if args.steps < 1:
         parser.error("--steps must be at least 1")
+    parts = args.only or ["optimizers", "schedules", "clipping"]
     torch.set_num_threads(1)
     started = time.perf_counter()
-    results = run_validation(args.algorithm, steps=args.steps)
-    print(format_table(results))
-    print()
-    print(summarize(results))
-    print(f"validated {len(results)} runs in {time.perf_counter() - started:.1f} s")
-    failed = [r for r in results if not r.passed]
-    if failed:
-        print(f"{len(failed)} run(s) FAILED", file=sys.stderr)
+    failures = 0
+    if "optimizers" in parts:
+        results = run_validation(args.algorithm, steps=args.steps)
+        print("Optimizers: course_lib against torch.optim\n")
+        print(format_table(results))
+        print()
+        print(summarize(results))
+        failures += sum(not r.passed for r in results)
+    if "schedules" in parts or "clipping" in parts:
+        from course_lib import schedule_parity
+
+        schedule_rows, clip_rows = schedule_parity.run()
+        if "schedules" in parts:
+            print("\nSchedules: course_lib.schedules against torch.optim.lr_scheduler "
+                  f"(target: max abs <= {schedule_parity.SCHEDULE_TOLERANCE:g})\n")
+            print(text_table(("scheduler", "parameters", "steps", "max abs", "verdict"),
+                             schedule_rows))
+            failures += sum(row[-1] != "ok" for row in schedule_rows)
+        if "clipping" in parts:
+            print("\nClipping: course_lib.clipping against torch.nn.utils "
+                  "(torch parameters bit for bit; numpy to 1e-12 relative)\n")
+            print(text_table(("function", "options", "torch bit-for-bit", "numpy max rel",
+                              "verdict"), clip_rows))
+            failures += sum(row[-1] != "ok" for row in clip_rows)
+    print(f"\nvalidated in {time.perf_counter() - started:.1f} s")
+    if failures:
+        print(f"{failures} run(s) FAILED", file=sys.stderr)
         return 1
     return 0

@@ -9,17 +9,30 @@ from course_lib import optim, validation
 from course_lib import rules as rules_module
 
 
-def test_cli_prints_the_table_and_exits_zero():
+def test_cli_prints_the_tables_and_exits_zero():
     out = subprocess.run(
         [sys.executable, "-m", "course_lib", "validate", "--algorithm", "sgd", "--steps", "20"],
         capture_output=True, text=True, check=False,
     )
     assert out.returncode == 0, out.stderr
-    header = out.stdout.splitlines()[0].split()
-    for column in ("algorithm", "options", "dtype", "steps", "verdict"):
+    lines = out.stdout.splitlines()
+    header = next(line for line in lines if line.startswith("algorithm"))
+    for column in ("algorithm", "options", "dtype", "steps", "max abs", "max rel", "verdict"):
         assert column in header
-    assert "max abs" in out.stdout.splitlines()[0] and "max rel" in out.stdout.splitlines()[0]
     assert "float64 torch: 18 runs, 18 bit-for-bit equal" in out.stdout
+    for title in ("Optimizers:", "Schedules:", "Clipping:"):
+        assert any(line.startswith(title) for line in lines)
+    assert any(line.startswith("OneCycleLR") and line.endswith("ok") for line in lines)
+    assert any(line.startswith("clip_grad_norm_") for line in lines)
+
+
+def test_cli_parts_can_be_chosen():
+    out = subprocess.run(
+        [sys.executable, "-m", "course_lib", "validate", "--only", "clipping"],
+        capture_output=True, text=True, check=False,
+    )
+    assert out.returncode == 0
+    assert "Clipping:" in out.stdout and "Optimizers:" not in out.stdout
 
 
 def test_cli_usage():
@@ -42,7 +55,7 @@ class SlightlyWrongSGD(optim.SGD):
 
 def test_a_wrong_optimizer_fails_validation(monkeypatch, capsys):
     monkeypatch.setitem(optim.OPTIMIZERS, "sgd", SlightlyWrongSGD)
-    assert validation.main(["--algorithm", "sgd", "--steps", "30"]) == 1
+    assert validation.main(["--only", "optimizers", "--algorithm", "sgd", "--steps", "30"]) == 1
     captured = capsys.readouterr()
     assert "FAIL" in captured.out and "FAILED" in captured.err
 
