@@ -60,7 +60,7 @@ class ArrayOptimizer:
             rule = rule.with_hyperparams(**hyperparams) if hyperparams else rule
         else:
             raise TypeError(f"rule must be a course_lib rule or a name, got {rule!r}")
-        if isinstance(rule, rules.Newton):
+        if rule.needs_hessian:
             raise TypeError(
                 "Newton's method needs a Hessian at every step; run it with "
                 "rule.step(x, grad, state, hessian=H) or a trajectory runner instead"

@@ -50,6 +50,8 @@ class Rule:
     defaults: ClassVar[Mapping[str, Any]] = {}
     #: Hyperparameters a variant fixes (AdamW's decoupled decay): present, but not settable.
     fixed: ClassVar[Mapping[str, Any]] = {}
+    #: Whether ``step`` also needs the Hessian (``hessian=`` keyword): Newton's method.
+    needs_hessian: ClassVar[bool] = False
 
     def __init__(self, **hyperparams: Any) -> None:
         unknown = sorted(set(hyperparams) - set(self.defaults))

@@ -38,6 +38,7 @@ class Newton(Rule):
 
     name = "newton"
     defaults = {"lr": 1.0}
+    needs_hessian = True
 
     @classmethod
     def check(cls, hp: Mapping[str, Any]) -> None:

@@ -1,0 +1,163 @@
+"""The trajectory runner, the training loop and the explorers."""
+
+import matplotlib
+
+matplotlib.use("Agg")
+
+import math  # noqa: E402
+
+import numpy as np  # noqa: E402
+import pytest  # noqa: E402
+import torch  # noqa: E402
+
+from course_lib import (  # noqa: E402
+    data,
+    objectives,
+    optim,
+    rules,
+    schedules,
+    training,
+    trajectories,
+    widgets,  # noqa: E402
+)
+
+
+def d2l_gd_2d(steps, eta):
+    """d2l's gd_2d and train_2d on f = x1^2 + 2 x2^2, written out."""
+    x1, x2 = -5.0, -2.0
+    for _ in range(steps):
+        x1, x2 = x1 - eta * 2 * x1, x2 - eta * 4 * x2
+    return x1, x2
+
+
+def test_gradient_descent_matches_d2ls_2d_demo(capsys):
+    path = trajectories.run("sgd", objectives.bowl(), (-5.0, -2.0), 20, lr=0.1)
+    np.testing.assert_allclose(path.final, d2l_gd_2d(20, 0.1), rtol=1e-13)
+    trajectories.report(path)
+    assert capsys.readouterr().out == "epoch 20, x1: -0.057646, x2: -0.000073\n"
+
+
+@pytest.mark.parametrize(("lr", "printed"), [(0.2, "0.060466"), (0.05, "3.486784"),
+                                             (1.1, "61.917364")])
+def test_d2l_1d_gradient_descent_numbers(lr, printed, capsys):
+    path = trajectories.run("sgd", objectives.square(), 10.0, 10, lr=lr)
+    trajectories.report(path)
+    assert capsys.readouterr().out == f"epoch 10, x: {printed}\n"
+    assert path.final[0] == pytest.approx(10 * (1 - 2 * lr) ** 10, rel=1e-12)
+
+
+def test_momentum_hyperparameters_and_labels():
+    path = trajectories.run("sgd", objectives.stretched_bowl(), (-5, -2), 20, lr=0.6,
+                            momentum=0.5)
+    x, v = np.array([-5.0, -2.0]), np.zeros(2)
+    for step in range(20):
+        g = np.array([0.2 * x[0], 4 * x[1]])
+        v = g if step == 0 else 0.5 * v + g
+        x = x - 0.6 * v
+    np.testing.assert_allclose(path.final, x, rtol=1e-12)
+    assert path.label == "SGD, lr=0.6" and path.steps == 20
+    assert path.values.shape == (21,)
+
+
+def test_schedule_and_seeded_noise():
+    schedule = schedules.exponential_lr(0.1, math.exp(-0.1))
+    path = trajectories.run("sgd", objectives.bowl(), (-5, -2), 30, lr=schedule, noise=1.0,
+                            seed=3)
+    again = trajectories.run(rules.SGD(), objectives.bowl(), (-5, -2), 30, lr=schedule,
+                             noise=1.0, seed=3)
+    other = trajectories.run("sgd", objectives.bowl(), (-5, -2), 30, lr=schedule, noise=1.0,
+                             seed=4)
+    np.testing.assert_array_equal(path.points, again.points)
+    assert not np.array_equal(path.points, other.points)
+    np.testing.assert_allclose(path.learning_rates, schedule.values(30))
+    assert path.label == "SGD, lr=schedule"
+
+
+def test_newton_gets_the_hessian():
+    path = trajectories.run("newton", objectives.cosh(), 10.0, 3)
+    x = 10.0
+    for _ in range(3):
+        x = x - 2 * math.tanh(x / 2)  # f = cosh(x/2): x - f'/f''
+    assert path.final[0] == pytest.approx(x, rel=1e-12)
+
+
+@pytest.mark.parametrize("name", ["SGD", "Adam", "RMSprop", "Adagrad"])
+def test_torch_run_equals_rule_run(name):
+    objective = objectives.stretched_bowl()
+    ours = trajectories.run(name.lower(), objective, (-5, -2), 25, lr=0.3)
+    theirs = trajectories.run_torch(lambda p: getattr(torch.optim, name)(p, lr=0.3), objective,
+                                    (-5, -2), 25)
+    np.testing.assert_allclose(ours.points, theirs.points, rtol=1e-12, atol=1e-14)
+
+
+def test_divergence_is_allowed_and_bad_input_is_not():
+    path = trajectories.run("sgd", objectives.square(), 10.0, 5000, lr=1.1)
+    assert not np.isfinite(path.final).all()
+    with pytest.raises(ValueError, match="steps must be an integer >= 0"):
+        trajectories.run("sgd", objectives.square(), 1.0, -1)
+    with pytest.raises(ValueError, match="start must have 2 coordinate"):
+        trajectories.run("sgd", objectives.bowl(), 1.0, 3)
+    with pytest.raises(ValueError, match="unknown optimizer 'momentum'"):
+        trajectories.run("momentum", objectives.bowl(), (1, 1), 3)
+    with pytest.raises(ValueError, match="lr must be >= 0"):
+        trajectories.run("sgd", objectives.bowl(), (1, 1), 3, lr=-0.1)
+
+
+def test_training_loop_records_and_is_deterministic():
+    X, y = data.regression_data(n_samples=300).as_tensors()
+
+    def fit(opt_cls, **kw):
+        model = training.linear_regression(X.shape[1], seed=0)
+        return training.train(model, opt_cls(model.parameters(), **kw), X, y, epochs=2,
+                              batch_size=10, record_every=100)
+
+    a, b = fit(optim.SGD, lr=0.05), fit(optim.SGD, lr=0.05)
+    assert a.loss == b.loss and a.examples == [0, 100, 200, 300, 400, 500, 600]
+    assert a.loss[-1] < a.loss[0]
+    torch_run = fit(torch.optim.SGD, lr=0.05)
+    assert torch_run.loss == a.loss  # course_lib's SGD is torch's, bit for bit
+    assert a.epochs[-1] == 2.0
+
+
+def test_training_loop_with_scheduler_metrics_and_progress(capsys):
+    X, y = data.regression_data(n_samples=100).as_tensors()
+    model = training.mlp([X.shape[1], 8, 1], seed=1)
+    opt = optim.Adam(model.parameters(), lr=0.01)
+    sched = torch.optim.lr_scheduler.StepLR(opt, step_size=1, gamma=0.5)
+    history = training.train(model, opt, X, y, epochs=3, batch_size=25, record_every=None,
+                             scheduler=sched, eval_fn=lambda m: {"norm": 1.0}, progress=True)
+    assert opt.param_groups[0]["lr"] == pytest.approx(0.01 / 8)
+    assert history.metrics["norm"] == [1.0] * 4
+    assert "100% (12/12 steps)" in capsys.readouterr().err
+    with pytest.raises(ValueError, match="epochs must be a positive integer"):
+        training.train(model, opt, X, y, epochs=0)
+
+
+def test_accuracy_and_model_builders():
+    model = torch.nn.Linear(2, 2)
+    with torch.no_grad():
+        model.weight.copy_(torch.eye(2))
+        model.bias.zero_()
+    X = torch.tensor([[1.0, 0.0], [0.0, 1.0], [1.0, 0.0]])
+    assert training.accuracy(model, X, torch.tensor([0, 1, 1])) == pytest.approx(2 / 3)
+    w = training.linear_regression(5, seed=0).weight
+    assert w.abs().max().item() < 0.05
+    with pytest.raises(ValueError, match="sizes must be"):
+        training.mlp([3])
+
+
+def test_explorer_reruns_on_slider_change():
+    ui = widgets.trajectory_explorer(objectives.bowl(), "sgd", (-5, -2), 20,
+                                     sliders={"lr": (0.01, 0.6, 0.01, 0.1)}, show=False)
+    np.testing.assert_allclose(ui.result.final, d2l_gd_2d(20, 0.1), rtol=1e-13)
+    ui.children[0].value = 0.2
+    np.testing.assert_allclose(ui.result.final, d2l_gd_2d(20, 0.2), rtol=1e-13)
+    with pytest.raises(ValueError, match="min <= initial <= max"):
+        widgets.trajectory_explorer(objectives.bowl(), "sgd", (-5, -2),
+                                    sliders={"lr": (0.1, 0.2, 0.01, 0.5)})
+
+
+def test_explorer_draws():
+    ui = widgets.trajectory_explorer(objectives.square(), "sgd", 10.0, 10,
+                                     sliders={"lr": (0.01, 1.2, 0.01, 0.2)})
+    assert ui.result.steps == 10
