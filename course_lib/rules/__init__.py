@@ -23,6 +23,7 @@ from course_lib.rules.newton import Newton
 from course_lib.rules.radam import RAdam
 from course_lib.rules.rmsprop import RMSprop
 from course_lib.rules.sgd import SGD
+from course_lib.rules.variants import D2LAdagrad, D2LRMSProp, KerasAdam, KerasSGD
 from course_lib.rules.yogi import Yogi
 
 __all__ = [
@@ -37,6 +38,10 @@ __all__ = [
     "RAdam",
     "Yogi",
     "Newton",
+    "KerasSGD",
+    "D2LAdagrad",
+    "D2LRMSProp",
+    "KerasAdam",
     "Rule",
     "State",
     "RULES",
@@ -44,10 +49,12 @@ __all__ = [
     "make",
 ]
 
-#: The rules by lower-case name.
+#: The rules by lower-case name: torch's algorithms, Yogi and Newton, then the variants other
+#: sources use (see :mod:`course_lib.rules.variants`).
 RULES: dict[str, type[Rule]] = {
     cls.name: cls
-    for cls in (SGD, Adagrad, RMSprop, Adadelta, Adam, AdamW, Adamax, NAdam, RAdam, Yogi, Newton)
+    for cls in (SGD, Adagrad, RMSprop, Adadelta, Adam, AdamW, Adamax, NAdam, RAdam, Yogi, Newton,
+                KerasSGD, D2LAdagrad, D2LRMSProp, KerasAdam)
 }
 
 
