@@ -6,11 +6,8 @@ from collections.abc import Mapping
 from typing import Any
 
 from course_lib.rules.base import (
-    Rule,
+    MomentRule,
     State,
-    check_at_least,
-    check_betas,
-    check_lr,
     decay_or_l2,
     scalar,
     unpack,
@@ -19,7 +16,7 @@ from course_lib.rules.base import (
 __all__ = ["Adam", "AdamW"]
 
 
-class Adam(Rule):
+class Adam(MomentRule):
     r"""Adam: momentum on the gradient, RMSprop scaling, and a correction for their zero start.
 
     The math, in the order the code runs it, for one parameter θ with gradient g::
@@ -72,20 +69,11 @@ class Adam(Rule):
         "decoupled_weight_decay": False,
     }
 
-    @classmethod
-    def check(cls, hp: Mapping[str, Any]) -> None:
-        check_lr(hp["lr"])
-        check_at_least(hp["eps"], "eps", "epsilon")
-        check_betas(hp["betas"], same_kind=True)
-        check_at_least(hp["weight_decay"], "weight_decay")
+    betas_same_kind = True
 
     def init(self, param: Any, hp: Mapping[str, Any] | None = None) -> State:
+        state = super().init(param, hp)
         ops, hp = unpack(param, hp, self)
-        state = {
-            "step": ops.counter(),
-            "exp_avg": ops.zeros_like(param),
-            "exp_avg_sq": ops.zeros_like(param),
-        }
         if hp["amsgrad"]:
             state["max_exp_avg_sq"] = ops.zeros_like(param)
         return state

@@ -6,11 +6,8 @@ from collections.abc import Mapping
 from typing import Any
 
 from course_lib.rules.base import (
-    Rule,
+    MomentRule,
     State,
-    check_at_least,
-    check_betas,
-    check_lr,
     decay_or_l2,
     scalar,
     unpack,
@@ -19,7 +16,7 @@ from course_lib.rules.base import (
 __all__ = ["Adamax"]
 
 
-class Adamax(Rule):
+class Adamax(MomentRule):
     r"""Adamax: Adam's infinity-norm variant; the denominator is a decaying max of |g|.
 
     The math, in the order the code runs it, for one parameter θ with gradient g::
@@ -55,21 +52,7 @@ class Adamax(Rule):
         "weight_decay": 0,
         "maximize": False,
     }
-
-    @classmethod
-    def check(cls, hp: Mapping[str, Any]) -> None:
-        check_lr(hp["lr"])
-        check_at_least(hp["eps"], "eps", "epsilon")
-        check_betas(hp["betas"])
-        check_at_least(hp["weight_decay"], "weight_decay")
-
-    def init(self, param: Any, hp: Mapping[str, Any] | None = None) -> State:
-        ops, _ = unpack(param, hp, self)
-        return {
-            "step": ops.counter(),
-            "exp_avg": ops.zeros_like(param),
-            "exp_inf": ops.zeros_like(param),
-        }
+    second_moment = "exp_inf"
 
     def step(self, param: Any, grad: Any, state: State, hp: Mapping[str, Any] | None = None):
         ops, hp = unpack(param, hp, self)

@@ -25,6 +25,7 @@ from course_lib.backend import is_torch_tensor, ops_for
 
 __all__ = [
     "Rule",
+    "MomentRule",
     "State",
     "check_at_least",
     "check_betas",
@@ -96,6 +97,36 @@ class Rule:
 
     def __hash__(self) -> int:
         return hash((type(self).__name__, tuple(map(repr, self.hyperparams.items()))))
+
+
+class MomentRule(Rule):
+    """Base of the Adam family: the hyperparameters they share and the state they start from.
+
+    Every member takes ``lr``, ``betas``, ``eps`` and ``weight_decay`` (checked alike) and keeps
+    a step count ``step``, a first moment ``exp_avg`` and a second statistic of the gradient
+    (``exp_avg_sq``, or Adamax's ``exp_inf``), all zero at the start. Each subclass writes its
+    own update in ``step``.
+    """
+
+    #: torch's Adam and AdamW also require the betas to be both floats or both tensors.
+    betas_same_kind: ClassVar[bool] = False
+    #: The name of the second state buffer.
+    second_moment: ClassVar[str] = "exp_avg_sq"
+
+    @classmethod
+    def check(cls, hp: Mapping[str, Any]) -> None:
+        check_lr(hp["lr"])
+        check_at_least(hp["eps"], "eps", "epsilon")
+        check_betas(hp["betas"], same_kind=cls.betas_same_kind)
+        check_at_least(hp["weight_decay"], "weight_decay")
+
+    def init(self, param: Any, hp: Mapping[str, Any] | None = None) -> State:
+        ops, _ = unpack(param, hp, self)
+        return {
+            "step": ops.counter(),
+            "exp_avg": ops.zeros_like(param),
+            self.second_moment: ops.zeros_like(param),
+        }
 
 
 # -- hyperparameter checks ------------------------------------------------------------------

@@ -6,11 +6,9 @@ from collections.abc import Mapping
 from typing import Any
 
 from course_lib.rules.base import (
-    Rule,
+    MomentRule,
     State,
     check_at_least,
-    check_betas,
-    check_lr,
     decay_or_l2,
     scalar,
     unpack,
@@ -19,7 +17,7 @@ from course_lib.rules.base import (
 __all__ = ["NAdam"]
 
 
-class NAdam(Rule):
+class NAdam(MomentRule):
     r"""NAdam: Adam that looks one momentum step ahead, with a slowly warming momentum.
 
     The math, in the order the code runs it, for one parameter θ with gradient g::
@@ -76,20 +74,12 @@ class NAdam(Rule):
 
     @classmethod
     def check(cls, hp: Mapping[str, Any]) -> None:
-        check_lr(hp["lr"])
-        check_at_least(hp["eps"], "eps", "epsilon")
-        check_betas(hp["betas"])
-        check_at_least(hp["weight_decay"], "weight_decay")
+        super().check(hp)
         check_at_least(hp["momentum_decay"], "momentum_decay")
 
     def init(self, param: Any, hp: Mapping[str, Any] | None = None) -> State:
         ops, _ = unpack(param, hp, self)
-        return {
-            "step": ops.counter(),
-            "mu_product": ops.scalar_state(1.0),
-            "exp_avg": ops.zeros_like(param),
-            "exp_avg_sq": ops.zeros_like(param),
-        }
+        return {"mu_product": ops.scalar_state(1.0), **super().init(param, hp)}
 
     def step(self, param: Any, grad: Any, state: State, hp: Mapping[str, Any] | None = None):
         ops, hp = unpack(param, hp, self)

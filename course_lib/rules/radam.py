@@ -6,11 +6,8 @@ from collections.abc import Mapping
 from typing import Any
 
 from course_lib.rules.base import (
-    Rule,
+    MomentRule,
     State,
-    check_at_least,
-    check_betas,
-    check_lr,
     decay_or_l2,
     scalar,
     unpack,
@@ -19,7 +16,7 @@ from course_lib.rules.base import (
 __all__ = ["RAdam"]
 
 
-class RAdam(Rule):
+class RAdam(MomentRule):
     r"""RAdam (rectified Adam): momentum SGD for the first steps, then a rectified Adam step.
 
     The math, in the order the code runs it, for one parameter θ with gradient g::
@@ -63,21 +60,6 @@ class RAdam(Rule):
         "decoupled_weight_decay": False,
         "maximize": False,
     }
-
-    @classmethod
-    def check(cls, hp: Mapping[str, Any]) -> None:
-        check_lr(hp["lr"])
-        check_at_least(hp["eps"], "eps", "epsilon")
-        check_betas(hp["betas"])
-        check_at_least(hp["weight_decay"], "weight_decay")
-
-    def init(self, param: Any, hp: Mapping[str, Any] | None = None) -> State:
-        ops, _ = unpack(param, hp, self)
-        return {
-            "step": ops.counter(),
-            "exp_avg": ops.zeros_like(param),
-            "exp_avg_sq": ops.zeros_like(param),
-        }
 
     def step(self, param: Any, grad: Any, state: State, hp: Mapping[str, Any] | None = None):
         ops, hp = unpack(param, hp, self)
