@@ -1,0 +1,294 @@
+"""Chapter 07 (Adagrad): the quantitative claims of the prose, against hand-worked math,
+d2l's printed numbers and torch.optim."""
+
+import math
+
+import numpy as np
+import pytest
+import torch
+
+from course_lib import data, objectives, optim, rules, training, trajectories
+from course_lib.arrays import ArrayOptimizer
+
+START = (-5.0, -2.0)
+
+
+@pytest.fixture(scope="module")
+def bowl():
+    return objectives.stretched_bowl()
+
+
+def d2l_adagrad_by_hand(lr, steps=20, eps=1e-6):
+    """d2l's adagrad_2d on 0.1 x1^2 + 2 x2^2, in plain Python floats."""
+    x1, x2, s1, s2 = -5.0, -2.0, 0.0, 0.0
+    for _ in range(steps):
+        g1, g2 = 0.2 * x1, 4 * x2
+        s1 += g1**2
+        s2 += g2**2
+        x1 -= lr / math.sqrt(s1 + eps) * g1
+        x2 -= lr / math.sqrt(s2 + eps) * g2
+    return x1, x2
+
+
+# -- d2l's demos and torch's form ------------------------------------------------------------
+
+
+@pytest.mark.parametrize(("lr", "printed"), [
+    (0.4, "epoch 20, x1: -2.382563, x2: -0.158591"),
+    (2.0, "epoch 20, x1: -0.002295, x2: -0.000000"),
+])
+def test_d2l_printed_numbers(bowl, capsys, lr, printed):
+    path = trajectories.run(rules.D2LAdagrad(lr=lr, eps=1e-6), bowl, START, steps=20)
+    trajectories.report(path)
+    assert capsys.readouterr().out.strip() == printed
+    np.testing.assert_allclose(path.final, d2l_adagrad_by_hand(lr), rtol=1e-12, atol=1e-15)
+
+
+@pytest.mark.parametrize(("lr", "printed"), [
+    (0.4, "epoch 20, x1: -2.382562, x2: -0.158591"),
+    (2.0, "epoch 20, x1: -0.002295, x2: -0.000000"),
+])
+def test_torch_form_printed_and_bit_for_bit(bowl, capsys, lr, printed):
+    reference = trajectories.run_torch(lambda p: torch.optim.Adagrad(p, lr=lr), bowl, START, 20)
+    ours = trajectories.run_torch(lambda p: optim.Adagrad(p, lr=lr), bowl, START, 20)
+    assert np.array_equal(ours.points, reference.points)
+    trajectories.report(reference)
+    assert capsys.readouterr().out.strip() == printed
+    rule_path = trajectories.run(rules.Adagrad(lr=lr), bowl, START, steps=20)
+    np.testing.assert_allclose(rule_path.points, reference.points, rtol=1e-13, atol=1e-15)
+
+
+def test_first_step_is_plus_minus_lr_in_every_coordinate(bowl):
+    # s1 = g1^2, so g1 / sqrt(s1) = sign(g1): both coordinates move by exactly lr
+    path = trajectories.run(rules.Adagrad(lr=0.4), bowl, START, steps=1)
+    np.testing.assert_allclose(path.final, [-4.6, -1.6], rtol=1e-9)
+
+
+def test_eps_placement_gap(bowl):
+    d2l = {lr: trajectories.run(rules.D2LAdagrad(lr=lr, eps=1e-6), bowl, START, 20)
+           for lr in (0.4, 2.0)}
+    torch_form = {lr: trajectories.run(rules.Adagrad(lr=lr), bowl, START, 20) for lr in (0.4, 2.0)}
+    gap = {lr: np.abs(d2l[lr].points - torch_form[lr].points) for lr in (0.4, 2.0)}
+    # first step: s1 = 1 for x1, so d2l's step is shorter by lr (1 - 1/sqrt(1 + eps)) ~ lr eps / 2
+    assert gap[0.4][1, 0] == pytest.approx(0.4 * (1 / (1 + 1e-10) - 1 / math.sqrt(1 + 1e-6)),
+                                           rel=1e-6)
+    assert gap[0.4][1, 0] == pytest.approx(0.4e-6 / 2, rel=1e-3)
+    assert gap[2.0][1, 0] == pytest.approx(2.0e-6 / 2, rel=1e-3)
+    # "about 4e-7 after 20 steps" at lr 0.4: the sixth decimal flips
+    assert 3e-7 < gap[0.4][-1, 0] < 5e-7
+    assert f"{d2l[0.4].final[0]:f}" == "-2.382563"
+    assert f"{torch_form[0.4].final[0]:f}" == "-2.382562"
+    # at lr 2 the gap shrinks with x1 (to about 1e-8) and the printed digits agree
+    assert 5e-9 < gap[2.0][-1, 0] < 5e-8
+    assert f"{d2l[2.0].final[0]:f}" == f"{torch_form[2.0].final[0]:f}" == "-0.002295"
+
+
+def test_the_gap_grows_in_proportion_to_eps(bowl):
+    torch_form = trajectories.run(rules.Adagrad(lr=0.4), bowl, START, 20).final[0]
+    gaps = {eps: abs(trajectories.run(rules.D2LAdagrad(lr=0.4, eps=eps), bowl, START, 20).final[0]
+                     - torch_form) for eps in (1e-4, 1e-3, 3e-3)}
+    for eps in (1e-4, 1e-3):
+        assert gaps[eps] / eps == pytest.approx(0.38, abs=0.01)
+    assert gaps[1e-3] < 1e-3 < gaps[3e-3]
+
+
+def test_eps_caps_the_multiplier_inside_the_root_only():
+    # a coordinate whose only gradient is tiny: d2l's multiplier <= lr / sqrt(eps) = 1000 lr,
+    # torch's is lr / (|g| + 1e-10), up to 1e10 lr
+    g = 1e-9
+    for rule, bound in [(rules.D2LAdagrad(lr=1.0, eps=1e-6), 1e3),
+                        (rules.Adagrad(lr=1.0, eps=1e-10), 1e10)]:
+        x = np.zeros(1)
+        state = rule.init(x)
+        rule.step(x, np.array([g]), state)
+        multiplier = -x[0] / g
+        assert multiplier <= bound
+    assert multiplier == pytest.approx(1 / (1e-9 + 1e-10))  # torch's: ~9.1e8 lr
+    x = np.zeros(1)
+    rules.D2LAdagrad(lr=1.0, eps=1e-6).step(x, np.array([g]), {"sum": np.zeros(1)})
+    assert -x[0] / g == pytest.approx(1 / math.sqrt(1e-18 + 1e-6))  # ~1000 lr
+
+
+def test_demo_observations(bowl):
+    # gradient descent at lr 0.4 multiplies x1 by 1 - 0.4 * 0.2 = 0.92 per step
+    descent = trajectories.run("sgd", bowl, START, steps=20, lr=0.4)
+    assert descent.final[0] == pytest.approx(-5 * 0.92**20, rel=1e-12)
+    assert round(descent.final[0], 2) == -0.94
+    # Adagrad at lr 2: the first step moves both coordinates by 2, x2 lands on the valley floor
+    path = trajectories.run(rules.D2LAdagrad(lr=2.0), bowl, START, 20)
+    np.testing.assert_allclose(path.points[1], [-3.0, 0.0], atol=1e-5)
+    # |g_t| <= sqrt(s_t): no step is longer than lr in any coordinate
+    assert np.abs(np.diff(path.points, axis=0)).max() <= 2.0
+    assert np.linalg.norm(path.final) < 3e-3  # within 0.003 of the minimum
+    # gradient descent at lr 2 (four times its limit 0.5) diverges
+    assert abs(trajectories.run("sgd", bowl, START, steps=20, lr=2.0).final[1]) > 1e6
+
+
+# -- why the steps shrink -------------------------------------------------------------------
+
+
+def test_constant_gradient_gives_steps_eta_over_sqrt_t():
+    lr, rule = 0.4, rules.Adagrad(lr=0.4)
+    x = np.zeros(1)
+    state = rule.init(x)
+    for t in range(1, 1001):
+        before = x[0]
+        rule.step(x, np.ones(1), state)
+        # s_t = t exactly, so the step is lr / (sqrt(t) + eps)
+        assert before - x[0] == pytest.approx(lr / math.sqrt(t), rel=1e-9)
+
+
+def test_noisy_gradient_multiplier_follows_eta_over_sqrt_t():
+    lr, rule = 0.4, rules.Adagrad(lr=0.4)
+    noise = np.random.default_rng(0)
+    x = np.zeros(1)
+    state = rule.init(x)
+    for _ in range(1000):
+        rule.step(x, noise.standard_normal(1), state)
+    # s_t ~ t sigma^2 with sigma = 1
+    assert lr / math.sqrt(state["sum"][0]) == pytest.approx(lr / math.sqrt(1000), rel=0.1)
+
+
+def test_demo_multipliers_freeze(bowl):
+    lr, rule = 0.4, rules.Adagrad(lr=0.4)
+    x = np.array(START)
+    state = rule.init(x)
+    multipliers = []
+    for _ in range(1000):
+        rule.step(x, bowl.gradient(x), state)
+        multipliers.append(lr / np.sqrt(state["sum"]))
+    multipliers = np.array(multipliers)
+    # by step 20 x1's multiplier is about a third of lr
+    assert multipliers[19, 0] / lr == pytest.approx(1 / 3, abs=0.02)
+    # both freeze: x2 at about 0.026 within a few dozen steps, x1 at about 0.10
+    assert multipliers[-1, 1] == pytest.approx(0.026, abs=0.001)
+    assert abs(multipliers[49, 1] - multipliers[-1, 1]) < 1e-4
+    assert multipliers[-1, 0] == pytest.approx(0.105, abs=0.005)
+    # x1 then shrinks by about 2% per step: 1 - 0.2 * multiplier
+    assert 0.2 * multipliers[-1, 0] == pytest.approx(0.02, abs=0.002)
+
+
+# -- the rotated valley ---------------------------------------------------------------------
+
+
+def rotated(degrees):
+    angle = math.radians(degrees)
+    turn = np.array([[math.cos(angle), -math.sin(angle)], [math.sin(angle), math.cos(angle)]])
+    return objectives.quadratic((0.2, 4.0), angle=angle), turn @ np.array(START)
+
+
+def condition_after_diagonal_scaling(matrix):
+    scale = np.diag(1 / np.sqrt(np.diag(matrix)))
+    eigenvalues = np.linalg.eigvalsh(scale @ matrix @ scale)
+    return eigenvalues.max() / eigenvalues.min()
+
+
+@pytest.mark.parametrize("degrees", [0, 22.5, 45])
+def test_diagonal_scaling_condition_number(degrees):
+    # by hand: with unit diagonal, off-diagonal r = b / sqrt(a d), kappa = (1 + |r|) / (1 - |r|);
+    # a = 0.2 c^2 + 4 s^2, d = 0.2 s^2 + 4 c^2, b = (0.2 - 4) c s
+    c, s = math.cos(math.radians(degrees)), math.sin(math.radians(degrees))
+    a, d, b = 0.2 * c * c + 4 * s * s, 0.2 * s * s + 4 * c * c, (0.2 - 4) * c * s
+    r = abs(b) / math.sqrt(a * d)
+    valley, _ = rotated(degrees)
+    assert valley.condition_number == pytest.approx(20.0)
+    assert condition_after_diagonal_scaling(valley.matrix) == pytest.approx((1 + r) / (1 - r))
+    expected = {0: 1.0, 22.5: 10.93, 45: 20.0}[degrees]
+    assert condition_after_diagonal_scaling(valley.matrix) == pytest.approx(expected, abs=0.01)
+
+
+def test_at_45_degrees_both_diagonal_entries_are_equal():
+    valley, _ = rotated(45)
+    np.testing.assert_allclose(valley.matrix, [[2.1, -1.9], [-1.9, 2.1]], atol=1e-12)
+
+
+def best_final_value(rule, rates, degrees):
+    valley, start = rotated(degrees)
+    return min(trajectories.run(rule, valley, start, steps=50, lr=r).values[-1] for r in rates)
+
+
+def test_rotation_hurts_adagrads_advantage():
+    adagrad_rates = np.geomspace(0.05, 10, 30)
+    descent_rates = np.linspace(0.02, 0.48, 24)
+    descent = {deg: best_final_value("sgd", descent_rates, deg) for deg in (0, 22.5, 45, 90)}
+    adagrad = {deg: best_final_value("adagrad", adagrad_rates, deg) for deg in (0, 22.5, 45, 90)}
+    # gradient descent is rotation invariant
+    for deg in (22.5, 45, 90):
+        assert descent[deg] == pytest.approx(descent[0], rel=1e-6)
+    # axis-aligned: Adagrad wins by dozens of orders of magnitude
+    for deg in (0, 90):
+        assert adagrad[deg] < 1e-40 < descent[deg] * 1e-30
+    # rotated by 45 degrees: no better than gradient descent (here worse)
+    assert adagrad[45] > descent[45]
+    assert adagrad[0] < adagrad[22.5] < adagrad[45]
+
+
+# -- rare features -------------------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def sparse_problem():
+    rng = np.random.default_rng(0)
+    n, n_dense, n_rare = 1000, 5, 5
+    features = np.zeros((n, n_dense + n_rare))
+    common = rng.standard_normal((n, 1))
+    features[:, :n_dense] = common + 0.5 * rng.standard_normal((n, n_dense))
+    present = rng.random((n, n_rare)) < 0.02
+    features[:, n_dense:] = present * rng.standard_normal((n, n_rare))
+    targets = features @ np.ones(n_dense + n_rare) + 0.1 * rng.standard_normal(n)
+    return features, targets, n_dense
+
+
+def fit(problem, rule_name, lr, epochs=2, batch_size=10):
+    features, targets, n_dense = problem
+    params = {"w": np.zeros(features.shape[1]), "b": np.zeros(1)}
+    optimizer = ArrayOptimizer(rule_name, lr=lr)
+    with np.errstate(all="ignore"):
+        for epoch in range(epochs):
+            for xb, yb in data.minibatches(features, targets, batch_size, seed=0, epoch=epoch):
+                residual = xb @ params["w"] + params["b"] - yb
+                optimizer.update(params, {"w": xb.T @ residual / len(yb),
+                                          "b": np.array([residual.mean()])})
+        loss = 0.5 * np.mean((features @ params["w"] + params["b"] - targets) ** 2)
+    error = np.abs(params["w"] - 1)
+    return loss, error[:n_dense].mean(), error[n_dense:].mean()
+
+
+def test_curvatures_of_the_sparse_problem(sparse_problem):
+    features, _, n_dense = sparse_problem
+    dense = features[:, :n_dense]
+    # population covariance of the dense block: 1 1^T + 0.25 I, largest eigenvalue 5 + 0.25
+    assert np.linalg.eigvalsh(dense.T @ dense / len(dense)).max() == pytest.approx(5.25, abs=0.4)
+    # a rare weight: P(non-zero) E[x^2] = 0.02
+    np.testing.assert_allclose((features[:, n_dense:] ** 2).mean(axis=0), 0.02, atol=0.01)
+
+
+def test_sgd_best_rate_and_its_rare_error(sparse_problem):
+    features, _, n_dense = sparse_problem
+    results = {lr: fit(sparse_problem, "sgd", lr) for lr in [0.03, 0.1, 0.2, 0.3, 0.5]}
+    assert not results[0.5][0] < 1e6  # diverges
+    best = min(results, key=lambda lr: np.nan_to_num(results[lr][0], nan=np.inf))
+    assert best == 0.3
+    # each rare error decays like exp(-lr * curvature * steps) with 200 steps: about e^-1.2
+    curvature = (features[:, n_dense:] ** 2).mean(axis=0)
+    predicted = np.exp(-0.3 * curvature * 200).mean()
+    assert predicted == pytest.approx(math.exp(-1.2), abs=0.08)
+    assert results[0.3][2] == pytest.approx(predicted, abs=0.1)
+    assert results[0.3][1] < 0.02  # the dense weights are learned
+
+
+def test_adagrad_learns_the_rare_weights_and_gives_them_larger_steps(sparse_problem):
+    features, targets, n_dense = sparse_problem
+    adagrad = {lr: fit(sparse_problem, "adagrad", lr) for lr in [0.1, 0.3, 1.0, 3.0]}
+    best = min(adagrad, key=lambda lr: adagrad[lr][0])
+    assert best == 0.3
+    sgd_rare = fit(sparse_problem, "sgd", 0.3)[2]
+    assert adagrad[best][2] < sgd_rare / 2
+    assert adagrad[best][0] < fit(sparse_problem, "sgd", 0.3)[0]
+    # the torch run of the notebook: the multipliers lr / (sqrt(s) + eps) in Adagrad's state
+    model = training.linear_regression(features.shape[1], seed=0, dtype=torch.float64)
+    optimizer = optim.Adagrad(model.parameters(), lr=best)
+    training.train(model, optimizer, torch.tensor(features), torch.tensor(targets), epochs=2,
+                   batch_size=10, record_every=100)
+    multipliers = best / (np.sqrt(optimizer.state[model.weight]["sum"].numpy()[0]) + 1e-10)
+    assert multipliers[n_dense:].min() > 7 * multipliers[:n_dense].max()
