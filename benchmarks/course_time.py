@@ -29,6 +29,10 @@ def execute_seconds(path: pathlib.Path, timeout: int = 600) -> float:
     nb = nbformat.read(path, as_version=4)
     client = NotebookClient(nb, timeout=timeout, kernel_name="python3",
                             resources={"metadata": {"path": str(path.parent)}})
+    # nbclient emulates the Output widget of ipywidgets.interactive by talking back to the
+    # kernel; with a figure inside, that exchange can stall a cell until its timeout. Without
+    # the emulation the figure is stored as an ordinary output of the cell.
+    client.widget_registry = {}
     start = time.perf_counter()
     client.execute()
     return time.perf_counter() - start

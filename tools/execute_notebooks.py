@@ -27,6 +27,10 @@ def execute(path: pathlib.Path, timeout: int = 600) -> float:
         nb, timeout=timeout, kernel_name="python3",
         resources={"metadata": {"path": str(path.parent)}},
     )
+    # nbclient emulates the Output widget of ipywidgets.interactive by talking back to the
+    # kernel; with a figure inside, that exchange can stall a cell until its timeout. Without
+    # the emulation the figure is stored as an ordinary output of the cell.
+    client.widget_registry = {}
     start = time.perf_counter()
     client.execute()
     elapsed = time.perf_counter() - start
