@@ -132,7 +132,7 @@ def regression_losses():
 def test_keras_defaults_barely_move(regression_losses):
     start, end = regression_losses["keras"][0], regression_losses["keras"][-1]
     assert 0 < start - end < 1e-3  # "falls in the fourth decimal"
-    assert round(start, 4) == 0.4965 and round(end, 4) == 0.4963
+    assert round(start, 4) == 0.4952 and round(end, 4) == 0.4950
 
 
 def test_order_of_the_regression_runs(regression_losses):

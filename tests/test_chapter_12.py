@@ -334,7 +334,7 @@ def test_resuming_without_the_optimizer_state_goes_elsewhere(resume_setup):
     steps(model, torch.optim.Adam(model.parameters(), lr=0.01), 20, 20)
     largest = max((p - q).abs().max().item()
                   for p, q in zip(model.parameters(), straight.parameters(), strict=True))
-    assert 0.05 < largest < 0.2  # "about 0.1"
+    assert 0.06 < largest < 0.1  # "about 0.08"
 
 
 def test_state_dict_holds_live_tensors():
