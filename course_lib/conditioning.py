@@ -56,6 +56,8 @@ from typing import Any
 
 import numpy as np
 
+from course_lib.checks import finite_real, positive_eigenvalues
+
 __all__ = [
     "eigen_coordinates",
     "gd_contraction",
@@ -73,35 +75,19 @@ __all__ = [
 # -- argument checks -------------------------------------------------------------------------
 
 
-def _real(value: Any, name: str) -> float:
-    if isinstance(value, bool) or not isinstance(value, numbers.Real):
-        raise TypeError(f"{name} must be a real number, got {value!r}")
-    value = float(value)
-    if not math.isfinite(value):
-        raise ValueError(f"{name} must be finite, got {value}")
-    return value
 
 
 def _lr(lr: Any) -> float:
-    lr = _real(lr, "lr")
+    lr = finite_real(lr, "lr")
     if lr < 0:
         raise ValueError(f"lr must be >= 0, got {lr}")
     return lr
 
 
-def _eigenvalues(eigenvalues: Any) -> np.ndarray:
-    if isinstance(eigenvalues, str) or not isinstance(eigenvalues, Sequence | np.ndarray):
-        raise TypeError(f"eigenvalues must be a sequence of numbers, got {eigenvalues!r}")
-    values = [_real(v, f"eigenvalues[{i}]") for i, v in enumerate(eigenvalues)]
-    if not values:
-        raise ValueError("eigenvalues must not be empty")
-    if min(values) <= 0:
-        raise ValueError(f"eigenvalues must all be > 0 (a positive definite A), got {values}")
-    return np.array(values, dtype=np.float64)
 
 
 def _tol(tol: Any) -> float:
-    tol = _real(tol, "tol")
+    tol = finite_real(tol, "tol")
     if tol <= 0:
         raise ValueError(f"tol must be > 0, got {tol}")
     return tol
@@ -127,7 +113,7 @@ def gd_contraction(lr: float, eigenvalues: Sequence[float]) -> np.ndarray:
     >>> gd_contraction(0.5, [1.0, 3.0, 4.0])
     array([ 0.5, -0.5, -1. ])
     """
-    return 1.0 - _lr(lr) * _eigenvalues(eigenvalues)
+    return 1.0 - _lr(lr) * positive_eigenvalues(eigenvalues)
 
 
 def gd_rate(lr: float, eigenvalues: Sequence[float]) -> float:
@@ -159,7 +145,7 @@ def stable_lr_limit(eigenvalues: Sequence[float]) -> float:
     >>> stable_lr_limit([0.1, 2.0])    # Deep Learning from Scratch's x²/20 + y²
     1.0
     """
-    return 2.0 / float(np.max(_eigenvalues(eigenvalues)))
+    return 2.0 / float(np.max(positive_eigenvalues(eigenvalues)))
 
 
 def optimal_rate(condition_number: float) -> float:
@@ -174,7 +160,7 @@ def optimal_rate(condition_number: float) -> float:
     >>> optimal_rate(1.0), optimal_rate(3.0), optimal_rate(20.0) == 19 / 21
     (0.0, 0.5, True)
     """
-    kappa = _real(condition_number, "condition_number")
+    kappa = finite_real(condition_number, "condition_number")
     if kappa < 1:
         raise ValueError(f"condition_number must be >= 1, got {kappa}")
     return (kappa - 1.0) / (kappa + 1.0)
@@ -295,7 +281,7 @@ def rotate(point: Sequence[float], angle: float) -> np.ndarray:
     >>> rotate([1.0, 0.0], math.pi / 2).round(12)
     array([0., 1.])
     """
-    theta = _real(angle, "angle")
+    theta = finite_real(angle, "angle")
     p = np.asarray(point, dtype=np.float64)
     if p.shape != (2,):
         raise ValueError(f"point must have shape (2,), got {p.shape}")
@@ -307,7 +293,7 @@ def rotate(point: Sequence[float], angle: float) -> np.ndarray:
 
 
 def _noise(noise: Any) -> float:
-    noise = _real(noise, "noise")
+    noise = finite_real(noise, "noise")
     if noise < 0:
         raise ValueError(f"noise must be >= 0, got {noise}")
     return noise
@@ -330,7 +316,7 @@ def sgd_noise_floor(lr: float, eigenvalues: Sequence[float], noise: float = 1.0)
     0.059028
     """
     lr, sigma = _lr(lr), _noise(noise)
-    lams = _eigenvalues(eigenvalues)
+    lams = positive_eigenvalues(eigenvalues)
     if lr * lams.max() >= 2:
         raise ValueError(f"lr = {lr} is not below the stability limit {2 / lams.max():g}: "
                          "the expected loss grows without bound")
@@ -359,7 +345,7 @@ def sgd_expected_loss(lr: Any, eigenvalues: Sequence[float], start: Sequence[flo
     >>> sgd_expected_loss(0.5, [1.0], [2.0], 2, noise=0.0)   # ½ · (2 · 0.5ᵏ)²
     array([2.   , 0.5  , 0.125])
     """
-    lams = _eigenvalues(eigenvalues)
+    lams = positive_eigenvalues(eigenvalues)
     z0 = np.asarray(start, dtype=np.float64)
     if z0.shape != lams.shape:
         raise ValueError(f"start must have one coordinate per eigenvalue ({lams.size}), "

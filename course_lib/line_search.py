@@ -31,13 +31,12 @@ from __future__ import annotations
 
 import math
 import numbers
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from typing import Any, Literal
 
 import numpy as np
 
-from course_lib.backend import is_torch_tensor
-from course_lib.rules.base import Rule, State, check_lr, scalar, unpack
+from course_lib.rules.newton import DiagonalNewton
 from course_lib.trajectories import Trajectory
 
 __all__ = [
@@ -334,60 +333,3 @@ def preconditioned_hessian(hessian: Any) -> np.ndarray:
         raise ValueError(f"the diagonal of hessian must be > 0, got {diagonal}")
     # D^{-1/2} H D^{-1/2}: entry (i, j) is H_ij / √(H_ii H_jj) (exactly 1 on the diagonal)
     return h / np.sqrt(np.outer(diagonal, diagonal))
-
-
-class DiagonalNewton(Rule):
-    r"""Gradient descent preconditioned by the Hessian's diagonal: θ ← θ − γ g / diag(H).
-
-    The math, in the order the code runs it, for a parameter θ with gradient g and Hessian H::
-
-        D ← diag(H)             (the diagonal entries H_ii; must all be > 0)
-        θ ← θ − γ g / D         (coordinate i moves by γ g_i / H_ii)
-
-    Symbols: γ is ``lr``. Each coordinate gets its own learning rate γ / H_ii, the inverse of
-    the curvature along its axis. On a quadratic with a diagonal Hessian this is Newton's
-    method (γ = 1 reaches the minimum in one step); with off-diagonal entries it is not, and it
-    helps only as much as :func:`preconditioned_hessian` says. Where some H_ii ≤ 0 the step
-    would point uphill along that axis, so it raises ValueError.
-
-    It needs the Hessian, like :class:`~course_lib.rules.Newton`, so run it with
-    :func:`course_lib.trajectories.run`, which passes ``hessian=``.
-
-    >>> import numpy as np
-    >>> rule = DiagonalNewton()
-    >>> x = np.array([-5.0, -2.0]); state = rule.init(x)
-    >>> rule.step(x, np.array([-1.0, -8.0]), state, hessian=np.diag([0.2, 4.0])); x
-    array([0., 0.])
-    """
-
-    name = "diagonal_newton"
-    defaults = {"lr": 1.0}
-    needs_hessian = True
-
-    @classmethod
-    def check(cls, hp: Mapping[str, Any]) -> None:
-        check_lr(hp["lr"])
-
-    def step(
-        self,
-        param: Any,
-        grad: Any,
-        state: State,
-        hp: Mapping[str, Any] | None = None,
-        *,
-        hessian: Any = None,
-    ) -> None:
-        if hessian is None:
-            raise TypeError(
-                "DiagonalNewton.step needs the Hessian: step(param, grad, state, hessian=H)"
-            )
-        ops, hp = unpack(param, hp, self)
-        # D ← diag(H)
-        diagonal = hessian if np.ndim(hessian) == 0 else hessian.diagonal()
-        positive = (diagonal > 0).all() if is_torch_tensor(diagonal) else np.all(diagonal > 0)
-        if not bool(positive):
-            raise ValueError(
-                f"DiagonalNewton needs a positive Hessian diagonal, got {diagonal!r}"
-            )
-        # θ ← θ − γ g / D
-        ops.add_(param, grad / diagonal, alpha=-scalar(hp["lr"]))

@@ -42,10 +42,11 @@ from __future__ import annotations
 
 import math
 import numbers
-from collections.abc import Sequence
 from typing import Any, NamedTuple
 
 import numpy as np
+
+from course_lib.checks import finite_real, positive_eigenvalues
 
 __all__ = [
     "Tuning",
@@ -71,29 +72,8 @@ class Tuning(NamedTuple):
 # -- argument checks -------------------------------------------------------------------------
 
 
-def _real(value: Any, name: str) -> float:
-    if isinstance(value, bool) or not isinstance(value, numbers.Real):
-        raise TypeError(f"{name} must be a real number, got {value!r}")
-    value = float(value)
-    if not math.isfinite(value):
-        raise ValueError(f"{name} must be finite, got {value}")
-    return value
 
 
-def _eigenvalues(eigenvalues: Any) -> np.ndarray:
-    """A 1-D float array of positive eigenvalues from a number, a sequence or a quadratic."""
-    eigenvalues = getattr(eigenvalues, "eigenvalues", eigenvalues)
-    if isinstance(eigenvalues, numbers.Real) and not isinstance(eigenvalues, bool):
-        eigenvalues = [eigenvalues]
-    if isinstance(eigenvalues, str) or not isinstance(eigenvalues, Sequence | np.ndarray):
-        raise TypeError(
-            f"eigenvalues must be a number, a sequence of numbers or a quadratic objective, "
-            f"got {eigenvalues!r}"
-        )
-    values = np.array([_real(v, "eigenvalue") for v in np.ravel(eigenvalues)])
-    if values.size == 0 or np.any(values <= 0):
-        raise ValueError(f"eigenvalues must be one or more numbers > 0, got {list(values)}")
-    return values
 
 
 def _grid(value: Any, name: str, low: float, high: float, closed_high: bool) -> np.ndarray:
@@ -161,8 +141,9 @@ def iteration_matrix(eigenvalue: float, lr: float, momentum: float = 0.0, *,
     array([[-1.4, -0.3],
            [ 4. ,  0.5]])
     """
-    lam = float(_eigenvalues(_real(eigenvalue, "eigenvalue"))[0])
-    eta, beta = float(_lr(_real(lr, "lr"))), float(_momentum(_real(momentum, "momentum")))
+    lam = float(positive_eigenvalues(finite_real(eigenvalue, "eigenvalue"))[0])
+    eta = float(_lr(finite_real(lr, "lr")))
+    beta = float(_momentum(finite_real(momentum, "momentum")))
     if nesterov:
         return np.array([[1 - eta * lam * (1 + beta), -eta * beta * beta], [lam, beta]])
     return np.array([[1 - eta * lam, -eta * beta], [lam, beta]])
@@ -192,7 +173,7 @@ def spectral_radius(eigenvalues: Any, lr: Any, momentum: Any = 0.0, *,
     >>> spectral_radius([1.0, 9.0], lr=[0.1, 0.2, 0.3])                  # gradient descent
     array([0.9, 0.8, 1.7])
     """
-    lams = _eigenvalues(eigenvalues)
+    lams = positive_eigenvalues(eigenvalues)
     eta, beta = np.broadcast_arrays(_lr(lr), _momentum(momentum))
     trace, det = _trace_det(lams.reshape((-1,) + (1,) * eta.ndim), eta, beta, nesterov)
     radius = _root_modulus(trace, det).max(axis=0)
@@ -245,14 +226,14 @@ def stability_limit(momentum: float = 0.0, *, nesterov: bool = False) -> float:
     >>> stability_limit(0.5), stability_limit(0.5, nesterov=True)
     (3.0, 1.5)
     """
-    beta = float(_momentum(_real(momentum, "momentum")))
+    beta = float(_momentum(finite_real(momentum, "momentum")))
     if nesterov:
         return 2 * (1 + beta) / (1 + 2 * beta)
     return 2 * (1 + beta)
 
 
 def _extremes(eigenvalues: Any) -> tuple[float, float]:
-    lams = _eigenvalues(eigenvalues)
+    lams = positive_eigenvalues(eigenvalues)
     return float(lams.min()), float(lams.max())
 
 

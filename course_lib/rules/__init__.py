@@ -19,7 +19,7 @@ from course_lib.rules.adam import Adam, AdamW
 from course_lib.rules.adamax import Adamax
 from course_lib.rules.base import Rule, State
 from course_lib.rules.nadam import NAdam
-from course_lib.rules.newton import Newton
+from course_lib.rules.newton import DiagonalNewton, Newton
 from course_lib.rules.radam import RAdam
 from course_lib.rules.rmsprop import RMSprop
 from course_lib.rules.sgd import SGD
@@ -38,6 +38,7 @@ __all__ = [
     "RAdam",
     "Yogi",
     "Newton",
+    "DiagonalNewton",
     "KerasSGD",
     "D2LAdagrad",
     "D2LRMSProp",
@@ -54,7 +55,7 @@ __all__ = [
 RULES: dict[str, type[Rule]] = {
     cls.name: cls
     for cls in (SGD, Adagrad, RMSprop, Adadelta, Adam, AdamW, Adamax, NAdam, RAdam, Yogi, Newton,
-                KerasSGD, D2LAdagrad, D2LRMSProp, KerasAdam)
+                DiagonalNewton, KerasSGD, D2LAdagrad, D2LRMSProp, KerasAdam)
 }
 
 
