@@ -94,13 +94,17 @@ class History:
     loss: list[float] = field(default_factory=list)
     seconds: list[float] = field(default_factory=list)
     metrics: dict[str, list[float]] = field(default_factory=dict)
+    #: The learning rate of the first parameter group at each record.
+    lr: list[float] = field(default_factory=list)
 
     @property
     def final_loss(self) -> float:
         return self.loss[-1]
 
     def record(self, examples: int, epochs: float, loss: float, seconds: float,
-               metrics: dict[str, float] | None = None) -> None:
+               metrics: dict[str, float] | None = None, lr: float | None = None) -> None:
+        if lr is not None:
+            self.lr.append(lr)
         self.examples.append(examples)
         self.epochs.append(epochs)
         self.loss.append(loss)
@@ -172,7 +176,8 @@ def train(
         loss: ``loss(prediction, target) -> scalar tensor``; default d2l's half squared error.
         record_every: examples between records (None: once per epoch).
         scheduler: a torch LR scheduler to step after ``optimizer.step()``, every epoch or
-            every batch (``scheduler_every="epoch" | "batch"``), in torch's order.
+            every batch (``scheduler_every="epoch" | "batch"``), in torch's order; a
+            ``ReduceLROnPlateau`` is stepped once per epoch with the training loss.
         eval_fn: extra metrics to record, e.g. ``lambda m: {"test accuracy": ...}``.
         seed: seeds the minibatch order (epoch e uses ``(seed, e)``).
         progress: show a text progress bar; None shows it for loops of 2000+ steps.
@@ -193,7 +198,8 @@ def train(
 
     def record(examples: int) -> None:
         history.record(examples, examples / n, evaluate(model, features, targets, loss),
-                       time.perf_counter() - started, eval_fn(model) if eval_fn else None)
+                       time.perf_counter() - started, eval_fn(model) if eval_fn else None,
+                       float(optimizer.param_groups[0]["lr"]))
 
     record(0)
     seen, step, next_record = 0, 0, record_every or n
@@ -217,7 +223,10 @@ def train(
                 interval = record_every or n
                 next_record = (seen // interval + 1) * interval
         if scheduler is not None and scheduler_every == "epoch":
-            scheduler.step()
+            if isinstance(scheduler, torch.optim.lr_scheduler.ReduceLROnPlateau):
+                scheduler.step(evaluate(model, features, targets, loss))  # fed the loss
+            else:
+                scheduler.step()
     model.eval()
     if history.examples[-1] != seen:
         record(seen)

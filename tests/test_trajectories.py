@@ -161,3 +161,19 @@ def test_explorer_draws():
     ui = widgets.trajectory_explorer(objectives.square(), "sgd", 10.0, 10,
                                      sliders={"lr": (0.01, 1.2, 0.01, 0.2)})
     assert ui.result.steps == 10
+
+
+def test_training_records_the_learning_rate_and_drives_reduce_on_plateau():
+    X, y = data.regression_data(n_samples=100).as_tensors()
+    model = training.linear_regression(X.shape[1], seed=0)
+    opt = optim.SGD(model.parameters(), lr=0.5)
+    plateau = torch.optim.lr_scheduler.ReduceLROnPlateau(opt, factor=0.5, patience=0,
+                                                         threshold=0.5)
+    history = training.train(model, opt, X, y, epochs=4, batch_size=100, record_every=None,
+                             scheduler=plateau)
+    assert plateau.last_epoch == 4  # stepped once per epoch, with a metric
+    assert history.lr[0] == 0.5 and len(history.lr) == len(history.loss)
+    # threshold 0.5 (relative) and patience 0: any epoch that does not halve the loss halves
+    # the rate, and the loss cannot halve every epoch on its way to its floor.
+    assert opt.param_groups[0]["lr"] < 0.5
+    assert all(b <= a for a, b in zip(history.lr, history.lr[1:], strict=False))
