@@ -44,6 +44,7 @@ __all__ = [
     "OBJECTIVES",
     "Objective",
     "QuadraticObjective",
+    "classify_stationary_point",
     "bowl",
     "cos_pi",
     "cosh",
@@ -725,3 +726,31 @@ def get(name: str, **params: Any) -> Objective:
             f"objective {name!r} got unexpected parameter(s) {', '.join(unknown)}; it takes {takes}"
         )
     return factory(**params)
+
+
+def classify_stationary_point(hessian: Any, atol: float = 1e-8) -> tuple[np.ndarray, str]:
+    r"""The kind of a stationary point (∇f = 0) from the Hessian's eigenvalues there.
+
+    All eigenvalues > 0: a minimum; all < 0: a maximum; both signs: a saddle point; an
+    eigenvalue within ``atol`` of 0: the second-order test cannot decide (x³ at 0 is flat to
+    second order but is neither a minimum nor a maximum).
+
+    Args:
+        hessian: ∇²f at the point, a symmetric (dim, dim) array or a number for 1-D.
+        atol: how close to 0 an eigenvalue must be to count as 0.
+
+    Returns:
+        (the eigenvalues in increasing order, one of "minimum", "maximum", "saddle point",
+        "undecided: an eigenvalue is 0").
+
+    >>> classify_stationary_point(saddle().hessian((0.0, 0.0)))
+    (array([-2.,  2.]), 'saddle point')
+    """
+    eigenvalues = np.linalg.eigvalsh(np.atleast_2d(np.asarray(hessian, dtype=np.float64)))
+    if np.any(np.isclose(eigenvalues, 0.0, rtol=0.0, atol=atol)):
+        return eigenvalues, "undecided: an eigenvalue is 0"
+    if np.all(eigenvalues > 0):
+        return eigenvalues, "minimum"
+    if np.all(eigenvalues < 0):
+        return eigenvalues, "maximum"
+    return eigenvalues, "saddle point"

@@ -371,3 +371,17 @@ def test_objective_checks_its_own_description():
         Objective(name="bad", dim=1, domain=((1.0, 0.0),), **parts)
     with pytest.raises(ValueError, match="minimizer must have 1"):
         Objective(name="bad", dim=1, domain=((0.0, 1.0),), minimizer=(0.0, 0.0), **parts)
+
+
+@pytest.mark.parametrize(("objective", "point", "kind"), [
+    (objectives.bowl(), (0.0, 0.0), "minimum"),
+    (objectives.saddle(), (0.0, 0.0), "saddle point"),
+    (objectives.cube(), 0.0, "undecided: an eigenvalue is 0"),
+    (objectives.cos_pi(), 1.0, "minimum"),
+    (objectives.cos_pi(), 0.0, "maximum"),
+])
+def test_stationary_points_are_classified_by_hessian_eigenvalues(objective, point, kind):
+    eigenvalues, found = objectives.classify_stationary_point(objective.hessian(point))
+    assert found == kind
+    assert eigenvalues.tolist() == sorted(np.linalg.eigvalsh(
+        np.atleast_2d(objective.hessian(point))).tolist())
