@@ -13,3 +13,15 @@ TORCH_NAMES = ["SGD", "Adagrad", "RMSprop", "Adadelta", "Adam", "AdamW", "Adamax
 @pytest.fixture
 def rng():
     return np.random.default_rng(0)
+
+
+def steps_on_a_slope(rule, steps):
+    """Step lengths of ``rule`` on a constant slope (gradient 1 at every step), from 0."""
+    x = np.zeros(1)
+    state = rule.init(x)
+    lengths = []
+    for _ in range(steps):
+        before = x[0]
+        rule.step(x, np.ones(1), state)
+        lengths.append(before - x[0])
+    return np.array(lengths)

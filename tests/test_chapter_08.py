@@ -6,6 +6,7 @@ import math
 import numpy as np
 import pytest
 import torch
+from conftest import steps_on_a_slope
 
 from course_lib import objectives, optim, rules, schedules, trajectories
 
@@ -27,17 +28,6 @@ def d2l_rmsprop_by_hand(lr=0.4, gamma=0.9, eps=1e-6, steps=20):
         x1 -= lr / math.sqrt(s1 + eps) * g1
         x2 -= lr / math.sqrt(s2 + eps) * g2
     return x1, x2
-
-
-def steps_on_a_slope(rule, steps):
-    x = np.zeros(1)
-    state = rule.init(x)
-    lengths = []
-    for _ in range(steps):
-        before = x[0]
-        rule.step(x, np.ones(1), state)
-        lengths.append(before - x[0])
-    return np.array(lengths)
 
 
 # -- the leaky average ---------------------------------------------------------------------

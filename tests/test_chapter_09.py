@@ -6,6 +6,7 @@ import math
 import numpy as np
 import pytest
 import torch
+from conftest import steps_on_a_slope
 
 from course_lib import data, objectives, optim, rules, training, trajectories
 
@@ -32,17 +33,6 @@ def adadelta_by_hand(steps, lr=1.0, rho=0.9, eps=1e-6):
 
 def first_step_by_hand(g, rho, eps):
     return math.sqrt(eps) / math.sqrt((1 - rho) * g * g + eps) * abs(g)
-
-
-def slope_steps(rule, steps):
-    x = np.zeros(1)
-    state = rule.init(x)
-    lengths = []
-    for _ in range(steps):
-        before = x[0]
-        rule.step(x, np.ones(1), state)
-        lengths.append(before - x[0])
-    return np.array(lengths)
 
 
 # -- the update and its first step ---------------------------------------------------------
@@ -92,7 +82,7 @@ def test_twenty_steps_barely_move(bowl, capsys):
 
 
 def test_warm_up_law_on_a_constant_slope():
-    steps = slope_steps(rules.Adadelta(), 3000)
+    steps = steps_on_a_slope(rules.Adadelta(), 3000)
     t = np.arange(1, 3001)
     law = np.sqrt(1e-6 * (1 + 0.1 * t))
     ratio = steps / law
@@ -103,7 +93,7 @@ def test_warm_up_law_on_a_constant_slope():
 
 def test_on_a_steady_slope_the_step_creeps_towards_the_gradient():
     # fixed point: D^2 (g^2 + eps) = (D^2 + eps) g^2  =>  D = |g|  (gradient descent, rate 1)
-    steps = slope_steps(rules.Adadelta(eps=1e-2), 3000)
+    steps = steps_on_a_slope(rules.Adadelta(eps=1e-2), 3000)
     assert np.all(np.diff(steps) > 0)
     assert 0.95 < steps[-1] < 1.0
 
