@@ -1,0 +1,10 @@
+"""The source articles' own code, transcribed verbatim, so a chapter can run it as evidence.
+
+The course was commissioned to answer five articles (kept by the team in
+``shared/reference/seeds/``). Where a chapter says "the article's code", it runs the code in
+these modules: the same names, the same arithmetic, the same constants. They are *not* part of
+the library's implementations (those live in :mod:`course_lib.rules`); they are quoted so that
+their results can be compared with ``torch.optim`` and course_lib, and where they part, shown.
+
+* :mod:`course_lib.articles.article_000`: optimizers written by hand on ``param.data``.
+"""
