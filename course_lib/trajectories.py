@@ -4,7 +4,9 @@
 point and a number of steps, and returns the :class:`Trajectory`: every point visited. The rule
 is the same object the torch optimizers use, so a 2-D demo and a network are trained by the same
 code. :func:`run_torch` runs a ``torch.optim`` optimizer (course_lib's or torch's) on the same
-objective with autograd, so a chapter can show both give the same numbers.
+objective with autograd, so a chapter can show both give the same numbers. :func:`run_many`
+runs many seeded noisy copies of :func:`run` at once, as the rows of one array, for averages
+over runs.
 
 >>> from course_lib import objectives
 >>> path = run("sgd", objectives.bowl(), start=(-5.0, -2.0), steps=20, lr=0.1)
@@ -24,7 +26,7 @@ from course_lib import rules
 from course_lib.rules import Rule
 from course_lib.schedules import as_schedule
 
-__all__ = ["Trajectory", "run", "run_torch", "report"]
+__all__ = ["Trajectory", "TrajectoryBatch", "run", "run_many", "run_torch", "report"]
 
 
 @dataclass(frozen=True)
@@ -140,6 +142,176 @@ def run(
         rate = "schedule" if schedule is not None else f"{rule.hyperparams['lr']:g}"
         label = f"{type(rule).__name__}, lr={rate}"
     return Trajectory(np.array(points), objective, label, np.array(rates, dtype=float))
+
+
+@dataclass(frozen=True)
+class TrajectoryBatch:
+    """Many runs of one rule from one start, differing in the seed of their gradient noise.
+
+    Run ``i`` is exactly ``run(..., seed=seeds[i])``: ``batch[i]`` gives it as a
+    :class:`Trajectory`.
+
+    Attributes:
+        points: shape ``(runs, steps + 1, dim)``; ``points[i, k]`` is run i after k steps.
+        objective: what was minimised.
+        label: a name for legends.
+        learning_rates: the learning rate used at each step (length ``steps``, shared by all).
+        seeds: the seed of each run's noise, shape ``(runs,)``.
+    """
+
+    points: np.ndarray
+    objective: Any
+    label: str
+    learning_rates: np.ndarray = field(repr=False)
+    seeds: np.ndarray = field(repr=False)
+
+    def __len__(self) -> int:
+        return len(self.points)
+
+    def __getitem__(self, index: int) -> Trajectory:
+        return Trajectory(self.points[index], self.objective,
+                          f"{self.label}, seed {int(self.seeds[index])}", self.learning_rates)
+
+    @property
+    def steps(self) -> int:
+        return self.points.shape[1] - 1
+
+    @property
+    def final(self) -> np.ndarray:
+        """The last point of every run, shape ``(runs, dim)``."""
+        return self.points[:, -1]
+
+    @property
+    def values(self) -> np.ndarray:
+        """f at every point of every run, shape ``(runs, steps + 1)``."""
+        with np.errstate(over="ignore", invalid="ignore"):
+            if hasattr(self.objective, "values"):
+                points = self.points if self.points.shape[-1] > 1 else self.points[..., 0]
+                return np.asarray(self.objective.values(points), dtype=np.float64)
+            return np.array([[self.objective.value(p) for p in run] for run in self.points])
+
+    @property
+    def mean_values(self) -> np.ndarray:
+        """The average of f over the runs after each step, shape ``(steps + 1,)``."""
+        return self.values.mean(axis=0)
+
+    def distance_to(self, point: Sequence[float]) -> np.ndarray:
+        """Distance of every point to ``point``, shape ``(runs, steps + 1)``."""
+        return np.linalg.norm(self.points - np.asarray(point, dtype=float), axis=-1)
+
+
+def _seeds(seeds: int | Sequence[int]) -> np.ndarray:
+    if isinstance(seeds, bool):
+        raise TypeError(f"seeds must be a number of runs or a sequence of seeds, got {seeds!r}")
+    if isinstance(seeds, int | np.integer):
+        if seeds < 1:
+            raise ValueError(f"seeds must be >= 1 (the number of runs), got {seeds}")
+        return np.arange(int(seeds))
+    values = np.asarray(list(seeds))
+    if values.ndim != 1 or values.size == 0 or values.dtype.kind not in "iu" or \
+            np.any(values < 0):
+        raise ValueError(f"seeds must be a non-empty sequence of integers >= 0, got {seeds!r}")
+    return values
+
+
+def _gradients(objective: Any, x: np.ndarray) -> np.ndarray:
+    """∇f at every row of x (shape (runs, dim)), by the same formula as ``gradient(x[i])``."""
+    runs, dim = x.shape
+    if dim == 2 and hasattr(objective, "gradient_field"):
+        g1, g2 = objective.gradient_field(x[:, 0], x[:, 1])
+        return np.stack([g1, g2], axis=1)
+    if dim == 1 and hasattr(objective, "derivative"):
+        return np.asarray(objective.derivative(x[:, 0]), dtype=np.float64).reshape(runs, 1)
+    return np.array([np.asarray(objective.gradient(row), dtype=np.float64).reshape(dim)
+                     for row in x])
+
+
+def run_many(
+    rule: Rule | str,
+    objective: Any,
+    start: float | Sequence[float],
+    steps: int = 20,
+    *,
+    seeds: int | Sequence[int] = 100,
+    lr: float | Callable[[int], float] | None = None,
+    noise: float = 0.0,
+    label: str | None = None,
+    **hyperparams: Any,
+) -> TrajectoryBatch:
+    """:func:`run` once per seed, all runs at once: the rows of one array, updated together.
+
+    The rules act on every entry of an array separately, so one ``step`` on an array of shape
+    ``(runs, dim)`` moves every run by its own gradient; run i's noise comes from a generator
+    seeded with ``seeds[i]``, drawn in the order :func:`run` draws it. So run i is bit for bit
+    ``run(rule, objective, start, steps, lr=lr, noise=noise, seed=seeds[i], ...)``, and 2000
+    runs cost about as much as a few separate ones.
+
+    Args:
+        rule: a rule object or name, as for :func:`run` (Newton's method is not batched: it
+            needs one Hessian per run).
+        objective: as for :func:`run`; :mod:`course_lib.objectives`' functions compute the
+            gradients of all runs in one call.
+        start: the start point, shared by all runs, or one start per run (shape
+            ``(runs, dim)``).
+        steps: the number of updates.
+        seeds: the number of runs (seeds 0, 1, ..., n - 1) or the seeds themselves.
+        lr: a number, a schedule ``t -> lr``, or None for the rule's own ``lr``.
+        noise: the standard deviation of Gaussian noise added to each gradient coordinate.
+        label: the legend label; by default the rule's name and learning rate.
+        **hyperparams: hyperparameters for the rule (torch's names), e.g. ``momentum=0.5``.
+
+    >>> from course_lib import objectives
+    >>> batch = run_many("sgd", objectives.bowl(), (-5.0, -2.0), 50, seeds=3, lr=0.1, noise=1.0)
+    >>> batch.points.shape
+    (3, 51, 2)
+    >>> bool((batch[2].points == run("sgd", objectives.bowl(), (-5.0, -2.0), 50, lr=0.1,
+    ...                             noise=1.0, seed=2).points).all())
+    True
+    """
+    if isinstance(steps, bool) or not isinstance(steps, int) or steps < 0:
+        raise ValueError(f"steps must be an integer >= 0, got {steps!r}")
+    if not noise >= 0:
+        raise ValueError(f"noise must be >= 0, got {noise!r}")
+    seed_values = _seeds(seeds)
+    if lr is not None and not callable(lr):
+        hyperparams["lr"] = lr
+    rule = _rule(rule, hyperparams)
+    if rule.needs_hessian:
+        raise ValueError(f"run_many cannot batch {type(rule).__name__}, which needs one Hessian "
+                         "per run; use run for each seed")
+    schedule = as_schedule(lr) if callable(lr) else None
+    runs = len(seed_values)
+    given = np.array(start, dtype=np.float64)
+    if given.ndim == 2:
+        if given.shape[0] != runs:
+            raise ValueError(f"start has {given.shape[0]} rows but there are {runs} seeds")
+        x = np.array([_start(objective, row) for row in given])
+    else:
+        x = np.tile(_start(objective, start), (runs, 1))
+    dim = x.shape[1]
+    draws = None
+    if noise:
+        draws = np.stack([np.random.default_rng(int(s)).standard_normal((steps, dim))
+                          for s in seed_values], axis=1)  # draws[t, i]: run i's noise at step t
+    state = rule.init(x)
+    points = np.empty((runs, steps + 1, dim))
+    points[:, 0] = x
+    rates = []
+    with np.errstate(over="ignore", invalid="ignore"):  # divergence is a lesson, not an error
+        for t in range(steps):
+            grad = _gradients(objective, x)
+            if draws is not None:
+                grad = grad + noise * draws[t]
+            hp = rule.hyperparams
+            if schedule is not None:
+                hp = {**hp, "lr": schedule(t)}
+            rates.append(hp["lr"])
+            rule.step(x, grad, state, hp)
+            points[:, t + 1] = x
+    if label is None:
+        rate = "schedule" if schedule is not None else f"{rule.hyperparams['lr']:g}"
+        label = f"{type(rule).__name__}, lr={rate}"
+    return TrajectoryBatch(points, objective, label, np.array(rates, dtype=float), seed_values)
 
 
 def run_torch(

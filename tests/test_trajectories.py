@@ -177,3 +177,104 @@ def test_training_records_the_learning_rate_and_drives_reduce_on_plateau():
     # the rate, and the loss cannot halve every epoch on its way to its floor.
     assert opt.param_groups[0]["lr"] < 0.5
     assert all(b <= a for a, b in zip(history.lr, history.lr[1:], strict=False))
+
+
+# -- run_many: many seeded runs at once -------------------------------------------------------
+
+BATCHED_RULES = [
+    ("sgd", {"lr": 0.1}),
+    ("sgd", {"lr": 0.05, "momentum": 0.9, "nesterov": True}),
+    ("sgd", {"lr": 0.1, "momentum": 0.5, "dampening": 0.3, "weight_decay": 0.01}),
+    ("keras_sgd", {"lr": 0.1, "momentum": 0.5}),
+    ("adagrad", {"lr": 0.4}),
+    ("rmsprop", {"lr": 0.05, "alpha": 0.9, "momentum": 0.5, "centered": True}),
+    ("adadelta", {"rho": 0.9}),
+    ("adam", {"lr": 0.1, "amsgrad": True}),
+    ("adamax", {"lr": 0.1}),
+    ("nadam", {"lr": 0.1}),
+    ("radam", {"lr": 0.1}),
+    ("yogi", {"lr": 0.1}),
+]
+
+
+@pytest.mark.parametrize(("name", "hp"), BATCHED_RULES, ids=[f"{n}-{i}" for i, (n, _) in
+                                                             enumerate(BATCHED_RULES)])
+@pytest.mark.parametrize(("objective", "start"), [(objectives.bowl(), (-5.0, -2.0)),
+                                                  (objectives.rosenbrock(), (-1.0, 1.5)),
+                                                  (objectives.square(), 3.0)],
+                         ids=["bowl", "rosenbrock", "square"])
+def test_every_run_of_a_batch_is_the_single_run_of_its_seed(name, hp, objective, start):
+    seeds = [0, 3, 11]
+    batch = trajectories.run_many(name, objective, start, 40, seeds=seeds, noise=0.5, **hp)
+    assert batch.points.shape == (3, 41, objective.dim) and len(batch) == 3
+    for i, seed in enumerate(seeds):
+        alone = trajectories.run(name, objective, start, 40, noise=0.5, seed=seed, **hp)
+        np.testing.assert_array_equal(batch.points[i], alone.points)
+        np.testing.assert_array_equal(batch[i].points, alone.points)
+        np.testing.assert_array_equal(batch.values[i], alone.values)
+    np.testing.assert_array_equal(batch.learning_rates, alone.learning_rates)
+
+
+def test_a_batch_follows_a_schedule_and_takes_one_start_per_run():
+    bowl = objectives.bowl()
+    drop = schedules.step_lr(0.3, step_size=5, gamma=0.1)
+    starts = np.array([[-5.0, -2.0], [1.0, 3.0], [0.5, -0.5]])
+    batch = trajectories.run_many("sgd", bowl, starts, 12, seeds=[7, 8, 9], lr=drop,
+                                  momentum=0.5, noise=1.0)
+    np.testing.assert_array_equal(batch.learning_rates, [drop(t) for t in range(12)])
+    for i, (start, seed) in enumerate(zip(starts, [7, 8, 9], strict=True)):
+        alone = trajectories.run("sgd", bowl, start, 12, lr=drop, momentum=0.5, noise=1.0,
+                                 seed=seed)
+        np.testing.assert_array_equal(batch.points[i], alone.points)
+
+
+def test_the_average_of_many_noisy_runs_follows_the_noise_free_run():
+    # x_{t+1} = (1 - lr A) x_t - lr xi_t is linear, so E[x_t] is the noise-free path; the
+    # average of 4000 runs lies within 4 standard errors of it at every step.
+    bowl = objectives.bowl()
+    batch = trajectories.run_many("sgd", bowl, (-5.0, -2.0), 30, seeds=4000, lr=0.1, noise=1.0)
+    clean = trajectories.run("sgd", bowl, (-5.0, -2.0), 30, lr=0.1)
+    error = batch.points.std(axis=0) / math.sqrt(4000)
+    assert np.all(np.abs(batch.points.mean(axis=0) - clean.points) <= 4 * error + 1e-15)
+    np.testing.assert_array_equal(batch.seeds, np.arange(4000))
+    assert batch.mean_values.shape == (31,)
+    np.testing.assert_allclose(batch.mean_values, batch.values.mean(axis=0))
+    np.testing.assert_allclose(batch.distance_to(bowl.minimizer),
+                               np.linalg.norm(batch.points, axis=-1))
+    np.testing.assert_array_equal(batch.final, batch.points[:, -1])
+
+
+def test_a_batch_runs_any_objective_with_a_gradient_method():
+    class Tilted:
+        dim = 2
+
+        def gradient(self, x):
+            return np.array([2 * x[0] + 1.0, 4 * x[1]])
+
+        def value(self, x):
+            return float(x[0] ** 2 + x[0] + 2 * x[1] ** 2)
+
+    batch = trajectories.run_many("sgd", Tilted(), (0.0, 1.0), 5, seeds=2, lr=0.1, noise=0.3)
+    for i in range(2):
+        alone = trajectories.run("sgd", Tilted(), (0.0, 1.0), 5, lr=0.1, noise=0.3, seed=i)
+        np.testing.assert_array_equal(batch.points[i], alone.points)
+        np.testing.assert_array_equal(batch.values[i], alone.values)
+
+
+def test_run_many_rejects_bad_input():
+    bowl = objectives.bowl()
+    for seeds in (0, -3, [], [1.5, 2.0], [-1, 2]):
+        with pytest.raises(ValueError, match="seeds"):
+            trajectories.run_many("sgd", bowl, (1.0, 1.0), 3, seeds=seeds, lr=0.1)
+    with pytest.raises(TypeError, match="seeds"):
+        trajectories.run_many("sgd", bowl, (1.0, 1.0), 3, seeds=True, lr=0.1)
+    with pytest.raises(ValueError, match="Hessian"):
+        trajectories.run_many("newton", bowl, (1.0, 1.0), 3, seeds=2)
+    with pytest.raises(ValueError, match="rows"):
+        trajectories.run_many("sgd", bowl, np.zeros((3, 2)), 3, seeds=2, lr=0.1)
+    with pytest.raises(ValueError, match="steps"):
+        trajectories.run_many("sgd", bowl, (1.0, 1.0), -1, seeds=2, lr=0.1)
+    with pytest.raises(ValueError, match="noise"):
+        trajectories.run_many("sgd", bowl, (1.0, 1.0), 3, seeds=2, lr=0.1, noise=-1.0)
+    with pytest.raises(ValueError, match="coordinate"):
+        trajectories.run_many("sgd", bowl, (1.0, 1.0, 1.0), 3, seeds=2, lr=0.1)
