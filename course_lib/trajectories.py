@@ -320,12 +320,16 @@ def run_torch(
     start: float | Sequence[float],
     steps: int = 20,
     *,
+    make_scheduler: Callable[[Any], Any] | None = None,
     label: str = "torch",
 ) -> Trajectory:
     """The same with a torch optimizer: ``make_optimizer([x])`` builds it around a tensor x.
 
     The gradient comes from autograd through ``objective.value`` on a float64 tensor, so
     this is an independent check of the analytic gradient as well as of the update.
+    ``make_scheduler(optimizer)`` may build a learning-rate scheduler (``StepLR``, ...); it is
+    stepped after every ``optimizer.step()``, torch's order, so update t uses the scheduler's
+    rate for t, as ``run(..., lr=schedule)`` does.
 
     >>> import torch
     >>> from course_lib import objectives
@@ -337,6 +341,7 @@ def run_torch(
 
     x = torch.tensor(_start(objective, start), dtype=torch.float64, requires_grad=True)
     optimizer = make_optimizer([x])
+    scheduler = make_scheduler(optimizer) if make_scheduler is not None else None
     points, rates = [x.detach().numpy().copy()], []
     for _ in range(steps):
         optimizer.zero_grad()
@@ -344,6 +349,8 @@ def run_torch(
         value.backward()
         rates.append(float(optimizer.param_groups[0]["lr"]))
         optimizer.step()
+        if scheduler is not None:
+            scheduler.step()
         points.append(x.detach().numpy().copy())
     return Trajectory(np.array(points), objective, label, np.array(rates))
 

@@ -81,3 +81,32 @@ def test_run_checks_its_arguments():
         a000.run(a000.sgd_update, objectives.stretched_bowl(), START, -1, lr=0.1)
     with pytest.raises(ValueError, match="coordinates"):
         a000.run(a000.sgd_update, objectives.stretched_bowl(), (1.0, 2.0, 3.0), 1, lr=0.1)
+
+
+def test_run_passes_a_schedule_to_the_article_function_step_by_step():
+    # The article's momentum under lr_k, written out by hand: v = gamma v + lr_k g; x -= v.
+    f = objectives.stretched_bowl()
+    drop = lambda k: 0.6 if k < 10 else 0.06  # noqa: E731
+    article = a000.run(a000.sgd_momentum, f, START, 20, buffers=1, lr=drop, gamma=0.5)
+    x, v = np.array(START), np.zeros(2)
+    for k in range(20):
+        v = 0.5 * v + drop(k) * f.gradient(x)
+        x = x - v
+        np.testing.assert_allclose(article.points[k + 1], x, rtol=1e-13, atol=1e-15)
+    np.testing.assert_array_equal(article.learning_rates, [drop(k) for k in range(20)])
+
+
+def test_under_a_schedule_the_article_follows_keras_and_parts_from_torch():
+    # lr inside the velocity is Keras' form (v_keras = -v); torch.optim.SGD with StepLR
+    # scales the whole buffer by the new rate. Identical for the first 10 steps, then apart.
+    f = objectives.stretched_bowl()
+    article = a000.run(a000.sgd_momentum, f, START, 20, buffers=1,
+                       lr=lambda k: 0.6 * 0.1 ** (k // 10), gamma=0.5)
+    keras = trajectories.run("keras_sgd", f, START, 20, momentum=0.5,
+                             lr=lambda k: 0.6 * 0.1 ** (k // 10))
+    torch_run = trajectories.run_torch(
+        lambda p: torch.optim.SGD(p, lr=0.6, momentum=0.5), f, START, 20,
+        make_scheduler=lambda o: torch.optim.lr_scheduler.StepLR(o, step_size=10, gamma=0.1))
+    np.testing.assert_allclose(article.points, keras.points, rtol=0, atol=1e-12)
+    np.testing.assert_allclose(article.points[:11], torch_run.points[:11], rtol=0, atol=1e-12)
+    assert np.abs(article.points[11:] - torch_run.points[11:]).min(axis=1).max() > 1e-3

@@ -278,3 +278,15 @@ def test_run_many_rejects_bad_input():
         trajectories.run_many("sgd", bowl, (1.0, 1.0), 3, seeds=2, lr=0.1, noise=-1.0)
     with pytest.raises(ValueError, match="coordinate"):
         trajectories.run_many("sgd", bowl, (1.0, 1.0, 1.0), 3, seeds=2, lr=0.1)
+
+
+def test_run_torch_steps_a_scheduler_after_each_update_like_a_schedule():
+    f = objectives.stretched_bowl()
+    with_torch = trajectories.run_torch(
+        lambda p: torch.optim.SGD(p, lr=0.6, momentum=0.5), f, (-5.0, -2.0), 25,
+        make_scheduler=lambda o: torch.optim.lr_scheduler.StepLR(o, step_size=10, gamma=0.1))
+    ours = trajectories.run("sgd", f, (-5.0, -2.0), 25, momentum=0.5,
+                            lr=schedules.step_lr(0.6, step_size=10, gamma=0.1))
+    np.testing.assert_allclose(with_torch.learning_rates, ours.learning_rates, rtol=1e-15)
+    np.testing.assert_allclose(with_torch.points, ours.points, rtol=1e-12, atol=1e-14)
+    assert with_torch.learning_rates[9] == 0.6 and with_torch.learning_rates[10] < 0.0600001

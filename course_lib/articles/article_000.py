@@ -114,6 +114,8 @@ def run(
         pass_t: pass the 1-based step number as ``t``.
         label: the legend label (default: the function's name).
         **hyperparams: the function's remaining arguments (``lr``, ``gamma``, ``alpha``, ``rho``).
+            A callable is a schedule: at step k (0-based) the function gets ``value(k)``, the
+            way a reader of the article would pass a decaying ``lr`` to it by hand.
     """
     if steps < 0:
         raise ValueError(f"steps must be >= 0, got {steps}")
@@ -124,14 +126,15 @@ def run(
     if x.numel() != objective.dim:
         raise ValueError(f"start has {x.numel()} coordinates; the objective takes {objective.dim}")
     state = [[torch.zeros_like(x)] for _ in range(buffers)]
-    points = [x.detach().numpy().copy()]
+    points, rates = [x.detach().numpy().copy()], []
     for k in range(1, steps + 1):
         x.grad = None
         value = objective.value(x if x.numel() > 1 else x.reshape(()))
         value.backward()
         extra = {"t": k} if pass_t else {}
-        update([x], *state, **hyperparams, **extra)
+        now = {name: (v(k - 1) if callable(v) else v) for name, v in hyperparams.items()}
+        update([x], *state, **now, **extra)
+        rates.append(float(now.get("lr", np.nan)))
         points.append(x.detach().numpy().copy())
-    rate = float(hyperparams.get("lr", np.nan))
     return Trajectory(np.array(points), objective, label or update.__name__,
-                      np.full(steps, rate))
+                      np.array(rates, dtype=float))
