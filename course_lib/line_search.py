@@ -272,7 +272,7 @@ def run(
     >>> round(float(path.learning_rates[0]), 6)   # g = (−10, −8): gᵀg / gᵀHg = 164 / 456
     0.359649
     >>> trajectories.report(path)          # (−5, −2) + α (10, 8)
-    epoch 1, x1: -1.403509, x2: 0.877193
+    step 1, x1: -1.403509, x2: 0.877193
     """
     if isinstance(steps, bool) or not isinstance(steps, int) or steps < 0:
         raise ValueError(f"steps must be an integer >= 0, got {steps!r}")

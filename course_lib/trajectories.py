@@ -11,7 +11,7 @@ over runs.
 >>> from course_lib import objectives
 >>> path = run("sgd", objectives.bowl(), start=(-5.0, -2.0), steps=20, lr=0.1)
 >>> report(path)
-epoch 20, x1: -0.057646, x2: -0.000073
+step 20, x1: -0.057646, x2: -0.000073
 """
 
 from __future__ import annotations
@@ -26,7 +26,11 @@ from course_lib import rules
 from course_lib.rules import Rule
 from course_lib.schedules import as_schedule
 
-__all__ = ["Trajectory", "TrajectoryBatch", "run", "run_many", "run_torch", "report"]
+__all__ = ["REPORT_UNITS", "Trajectory", "TrajectoryBatch", "run", "run_many", "run_torch",
+           "report"]
+
+#: The words :func:`report` may count with: "step" (the course), "epoch" (d2l's printouts).
+REPORT_UNITS = ("step", "epoch")
 
 
 @dataclass(frozen=True)
@@ -335,7 +339,7 @@ def run_torch(
     >>> from course_lib import objectives
     >>> path = run_torch(lambda p: torch.optim.SGD(p, lr=0.2), objectives.square(), 10.0, 10)
     >>> report(path)
-    epoch 10, x: 0.060466
+    step 10, x: 0.060466
     """
     import torch
 
@@ -355,11 +359,22 @@ def run_torch(
     return Trajectory(np.array(points), objective, label, np.array(rates))
 
 
-def report(trajectory: Trajectory, every: int | None = None) -> None:
-    """Print ``epoch N, x1: ..., x2: ...`` (6 decimals) as d2l's ``train_2d`` does.
+def report(trajectory: Trajectory, every: int | None = None, *, unit: str = "step") -> None:
+    """Print ``step N, x1: ..., x2: ...`` (6 decimals) after the last step, as d2l's
+    ``train_2d`` does.
 
-    d2l prints the last step only; ``every=k`` also prints every k-th step.
+    d2l counts these updates as epochs and prints ``epoch N``; they are steps (one update each),
+    so the course prints ``step N``. Pass ``unit="epoch"`` only where a chapter reproduces d2l's
+    printed output and says so. d2l prints the last step only; ``every=k`` also prints every
+    k-th step.
+
+    >>> from course_lib import objectives
+    >>> path = run("sgd", objectives.bowl(), start=(-5.0, -2.0), steps=20, lr=0.1)
+    >>> report(path, unit="epoch")          # d2l's own wording
+    epoch 20, x1: -0.057646, x2: -0.000073
     """
+    if unit not in REPORT_UNITS:
+        raise ValueError(f"unit must be one of {REPORT_UNITS}, got {unit!r}")
     steps = range(1, trajectory.steps + 1)
     chosen = [t for t in steps if every and t % every == 0]
     if trajectory.steps not in chosen:
@@ -367,7 +382,7 @@ def report(trajectory: Trajectory, every: int | None = None) -> None:
     for t in chosen:
         point = trajectory.points[t]
         if point.size == 1:
-            print(f"epoch {t}, x: {float(point[0]):f}")
+            print(f"{unit} {t}, x: {float(point[0]):f}")
         else:
             coords = ", ".join(f"x{i + 1}: {float(v):f}" for i, v in enumerate(point))
-            print(f"epoch {t}, {coords}")
+            print(f"{unit} {t}, {coords}")

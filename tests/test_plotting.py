@@ -49,6 +49,14 @@ def assert_readable(ax, min_legend=None):
         assert len(legend_labels(ax)) >= min_legend
 
 
+def assert_holds(ax, points):
+    """Every point lies inside the Axes' limits: nothing is clipped."""
+    points = np.atleast_2d(points)
+    (x_low, x_high), (y_low, y_high) = ax.get_xlim(), ax.get_ylim()
+    assert np.all((points[:, 0] >= x_low) & (points[:, 0] <= x_high)), (ax.get_xlim(), points)
+    assert np.all((points[:, 1] >= y_low) & (points[:, 1] <= y_high)), (ax.get_ylim(), points)
+
+
 def gradient_descent(obj, x0, lr, steps):
     x = np.array(x0, dtype=np.float64)
     path = [x]
@@ -124,17 +132,22 @@ def test_curves_1d_single_objective_title_is_its_formula():
 
 
 def test_contour_2d_with_several_paths():
-    f = objectives.stretched_bowl()
+    f = objectives.stretched_bowl()  # 0.1 x1^2 + 2 x2^2, window x1 in [-5.5, 1], x2 in [-3, 1.5]
     paths = {"lr 0.4": gradient_descent(f, [-5, -2], 0.4, 20),
              "lr 0.6": gradient_descent(f, [-5, -2], 0.6, 20)}
     ax = plotting.contour_2d(f, paths)
     assert_readable(ax)
-    assert legend_labels(ax) == ["lr 0.4", "lr 0.6", "start", "minimum"]
-    for name, path in paths.items():
-        np.testing.assert_array_equal(line(ax, name).get_xydata(), path)
+    # at lr 0.6 the x2 factor is 1 - 0.6 * 4 = -1.4: x2 = -2 (-1.4)^k is 5.49 at k = 3, beyond
+    # the window widened by half its span (x2 in [-5.25, 3.75]), and never comes back
+    assert legend_labels(ax) == ["lr 0.4", "lr 0.6", "lr 0.6: diverged at step 3", "start",
+                                 "minimum"]
+    np.testing.assert_array_equal(line(ax, "lr 0.4").get_xydata(), paths["lr 0.4"])
+    np.testing.assert_array_equal(line(ax, "lr 0.6").get_xydata(), paths["lr 0.6"][:3])
+    np.testing.assert_array_equal(line(ax, "lr 0.6: diverged at step 3").get_xydata(),
+                                  paths["lr 0.6"][2:3])
     np.testing.assert_array_equal(line(ax, "minimum").get_xydata(), [[0.0, 0.0]])
-    # the window stays the objective's, so the diverging run is clipped as in d2l's figure
-    assert ax.get_xlim() == (-5.5, 1.0) and ax.get_ylim() == (-3.0, 1.5)
+    assert_holds(ax, np.vstack([paths["lr 0.4"], paths["lr 0.6"][:3]]))
+    assert ax.get_aspect() == 1.0
     assert ax.collections  # the contour set
     assert ax.get_xlabel() == "$x_1$" and ax.get_ylabel() == "$x_2$"
 
@@ -261,7 +274,10 @@ def test_titles_render():
         (lambda: plotting.trace_1d(objectives.square(), np.zeros((3, 2))), ValueError,
          r"path must have shape \(n,\) or \(n, 1\).*\(3, 2\)"),
         (lambda: plotting.trace_1d(objectives.square(), []), ValueError, "n >= 1"),
-        (lambda: plotting.trace_1d(objectives.square(), [1.0, np.inf]), ValueError, "inf or nan"),
+        (lambda: plotting.trace_1d(objectives.square(), [np.nan, 1.0]), ValueError,
+         "start must be finite"),
+        (lambda: plotting.contour_2d(objectives.bowl(), [[np.inf, 0.0]]), ValueError,
+         "start must be finite"),
         (lambda: plotting.trace_1d(objectives.bowl(), [1.0]), ValueError, "must be a 1-D"),
         (lambda: plotting.trace_1d("x^2", [1.0]), TypeError, "Objective or a callable"),
         (lambda: plotting.trace_1d(objectives.square(), [1.0], ax="ax"), TypeError, "Axes"),
@@ -321,3 +337,303 @@ def test_objectives_and_data_do_not_import_matplotlib():
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
                             check=True, timeout=60)
     assert result.stdout.strip() == "[]"
+
+
+# -- the course-wide rules: palette, styles, legends off the data, windows, divergence -------
+
+
+@pytest.mark.parametrize(("label", "key"), [
+    ("SGD, lr = 0.95", "sgd"), ("GD 0.4", "sgd"), ("gradient descent, lr = eta*", "sgd"),
+    ("best gradient descent", "sgd"), ("SGD, momentum 0.9", "momentum"),
+    ("Momentum, lr = 0.1", "momentum"), ("heavy ball", "momentum"),
+    ("SGD, nesterov", "nesterov"), ("AdaGrad, lr = 1.5", "adagrad"),
+    ("torch.optim.Adagrad", "adagrad"), ("RMSprop", "rmsprop"), ("d2l's RMSProp", "rmsprop"),
+    ("Adadelta", "adadelta"), ("Adam, lr = 0.3", "adam"), ("course_lib.optim.Adam", "adam"),
+    ("KerasAdam, lr=0.001", "adam"), ("AdamW", "adamw"), ("Adamax", "adamax"),
+    ("NAdam", "nadam"), ("RAdam", "radam"), ("Yogi", "yogi"), ("Newton's method", "newton"),
+    ("lr 0.4", None), ("λ = 10", None), ("float64", None), ("start", None), ("", None),
+])
+def test_optimizer_key_reads_the_labels_the_chapters_use(label, key):
+    assert plotting.optimizer_key(label) == key
+
+
+def test_one_colour_per_optimizer():
+    colors = plotting.OPTIMIZER_COLORS
+    assert len(set(colors.values())) == len(colors)  # no two optimizers share a colour
+    from course_lib import rules
+    assert {name for name in rules.RULES if "_" not in name} <= set(colors)
+    assert plotting.optimizer_color("Adam, lr = 0.1") == colors["adam"]
+    with pytest.raises(ValueError, match="names no optimizer"):
+        plotting.optimizer_color("lr 0.1")
+
+
+def test_colors_for_keeps_each_optimizer_its_colour_and_shades_a_sweep():
+    from matplotlib.colors import to_rgb
+    colors = plotting.colors_for(["SGD, lr 0.1", "SGD, lr 0.4", "SGD, lr 0.6", "Adam", "x"])
+    assert colors["Adam"] == plotting.OPTIMIZER_COLORS["adam"]
+    sweep = [colors[f"SGD, lr {lr}"] for lr in ("0.1", "0.4", "0.6")]
+    assert len(set(sweep)) == 3
+    brightness = [sum(to_rgb(c)) for c in sweep]
+    assert brightness == sorted(brightness)  # dark to light
+    assert colors["x"] not in sweep + [colors["Adam"]]
+    assert plotting.shades("red", 1) == ["#ff0000"]
+    # the same labels get the same colours in every figure
+    assert plotting.colors_for(["Adam", "x"])["Adam"] == colors["Adam"]
+
+
+def test_path_styles_differ_between_consecutive_series():
+    styles = [plotting.path_style(i) for i in range(5)]
+    assert len({(s["linestyle"], s["marker"]) for s in styles}) == 5
+    with pytest.raises(ValueError, match="index"):
+        plotting.path_style(-1)
+
+
+def overlap(a, b):
+    return not (a.x1 <= b.x0 or b.x1 <= a.x0 or a.y1 <= b.y0 or b.y1 <= a.y0)
+
+
+@pytest.mark.parametrize("draw", [
+    lambda: plotting.contour_2d(objectives.bowl(), {
+        "SGD": gradient_descent(objectives.bowl(), [-5, -2], 0.1, 20),
+        "slow": gradient_descent(objectives.bowl(), [-5, -2], 0.02, 20)}),
+    lambda: plotting.loss_curves({"a": [3.0, 2.0, 1.0], "b": [3.0, 1.0, 0.5]}),
+    lambda: plotting.trace_1d(objectives.square(), [10.0, 6.0, 3.6]),
+    lambda: plotting.bar_chart({"sgd": 1.0, "adam": 2.0}, lines={"target": 1.5}),
+])
+def test_legends_are_placed_off_the_data(draw):
+    ax = draw()
+    fig = ax.figure
+    fig.canvas.draw()
+    renderer = fig.canvas.get_renderer()
+    legend = ax.get_legend()
+    assert legend is not None
+    assert not overlap(legend.get_window_extent(renderer), ax.get_window_extent(renderer))
+    assert fig.get_size_inches()[1] <= 4.5
+
+
+def test_legend_helper_places_removes_and_checks():
+    _, ax = plt.subplots(layout="constrained")
+    ax.plot([0, 1], [0, 1], label="a")
+    ax.plot([0, 1], [1, 0], label="b")
+    plotting.legend(ax)
+    assert legend_labels(ax) == ["a", "b"]
+    plotting.legend(ax, "below")
+    assert ax.get_legend()._loc == 9  # upper center, anchored below the Axes
+    plotting.legend(ax, None)
+    assert ax.get_legend() is None
+    with pytest.raises(ValueError, match="legend must be one of"):
+        plotting.legend(ax, "inside")
+
+
+def test_contour_plots_have_equal_aspect_unless_asked():
+    assert plotting.contour_2d(objectives.bowl()).get_aspect() == 1.0
+    assert plotting.contour_2d(objectives.bowl(), aspect="auto").get_aspect() == "auto"
+    with pytest.raises(ValueError, match="aspect"):
+        plotting.contour_2d(objectives.bowl(), aspect="square")
+
+
+def test_a_path_that_leaves_the_window_and_comes_back_is_drawn_whole():
+    f = objectives.bowl()  # window x1 in [-5.5, 1], x2 in [-3, 1.5]
+    path = np.array([[-5.0, -2.0], [-5.0, 3.0], [0.5, 0.5], [0.0, 0.0]])  # x2 = 3 is outside
+    ax = plotting.contour_2d(f, {"p": path}, levels=5)
+    np.testing.assert_array_equal(line(ax, "p").get_xydata(), path)
+    assert_holds(ax, path)
+    assert not [t for t in legend_labels(ax) if "diverged" in t]
+
+
+def test_diverged_at():
+    window = ((-1.0, 1.0), (-1.0, 1.0))  # widened by half its span: [-2, 2]^2
+    assert plotting.diverged_at([[0.0, 0.0], [1.5, 0.0], [0.1, 0.0]], window) is None
+    assert plotting.diverged_at([[0.0, 0.0], [2.5, 0.0], [0.1, 0.0], [3.0, 0.0]], window) == 3
+    assert plotting.diverged_at([[0.0, 0.0], [2.5, 0.0]], window, escape=2.0) is None
+    assert plotting.diverged_at([[5.0, 0.0], [6.0, 0.0]], window) == 1  # outside from the start
+    assert plotting.diverged_at([1.0, 0.5, np.nan, np.inf]) == 2
+    assert plotting.diverged_at([1.0, np.nan, 0.5]) is None  # it came back (a NaN in between)
+    with pytest.raises(ValueError, match="start"):
+        plotting.diverged_at([np.nan, 1.0])
+    with pytest.raises(ValueError, match="window must hold 2"):
+        plotting.diverged_at([[0.0, 0.0]], ((-1, 1),))
+
+
+def test_a_diverging_1d_trace_is_cut_and_marked():
+    f = objectives.square()
+    xs = [10.0, -12.0, 14.4, np.inf, np.nan]
+    ax = plotting.trace_1d(f, xs)
+    np.testing.assert_array_equal(line(ax, "iterates").get_xdata(), [10.0, -12.0, 14.4])
+    marker = line(ax, "diverged at step 3")
+    assert marker.get_xdata()[0] == 14.4
+    assert not [t for t in legend_labels(ax) if t.startswith("end")]
+
+
+def test_loss_curves_mark_divergence_at_inf_and_above_a_limit():
+    ax = plotting.loss_curves({"SGD, lr 1.1": [1.0, 2.0, 4.0, np.inf, np.nan],
+                               "SGD, lr 0.1": [1.0, 0.5, 0.25, 0.125, 0.0625]}, log=True)
+    np.testing.assert_array_equal(line(ax, "SGD, lr 1.1").get_ydata(), [1.0, 2.0, 4.0])
+    np.testing.assert_array_equal(line(ax, "SGD, lr 1.1: diverged at step 3").get_xydata(),
+                                  [[2.0, 4.0]])
+    ax = plotting.loss_curves({"a": [1.0, 10.0, 1e3, 1e5], "b": [1.0, 50.0, 0.5, 0.4]},
+                              limit=20.0)
+    np.testing.assert_array_equal(line(ax, "a").get_ydata(), [1.0, 10.0])
+    assert line(ax, "a: diverged at step 2")
+    np.testing.assert_array_equal(line(ax, "b").get_ydata(), [1.0, 50.0, 0.5, 0.4])  # came back
+    with pytest.raises(ValueError, match="limit"):
+        plotting.loss_curves({"a": [1.0]}, limit=np.inf)
+
+
+def test_curves_against_whole_steps_have_whole_ticks():
+    ax = plotting.loss_curves({"a": [3.0, 2.0, 1.0, 0.5]})
+    ax.figure.canvas.draw()
+    ticks = [t for t in ax.get_xticks() if ax.get_xlim()[0] <= t <= ax.get_xlim()[1]]
+    assert ticks and all(float(t).is_integer() for t in ticks)
+
+
+def test_overlapping_series_stay_distinguishable():
+    same = [1.0, 0.5, 0.25]
+    ax = plotting.loss_curves({"torch.optim.Adam": same, "course_lib.optim.Adam": same})
+    first, second = line(ax, "torch.optim.Adam"), line(ax, "course_lib.optim.Adam")
+    assert (first.get_linestyle(), first.get_marker()) != (second.get_linestyle(),
+                                                           second.get_marker())
+    assert first.get_color() != second.get_color()
+
+
+def test_contour_grid_shares_window_levels_and_one_legend():
+    f = objectives.stretched_bowl()
+    paths = {"SGD, lr 0.4": gradient_descent(f, [-5, -2], 0.4, 20),
+             "SGD, lr 0.6": gradient_descent(f, [-5, -2], 0.6, 20),
+             "Adam": gradient_descent(f, [-5, -2], 0.1, 20)}
+    axes = plotting.contour_grid(f, paths, ncols=3, levels=8)
+    limits = {(ax.get_xlim(), ax.get_ylim()) for ax in axes}
+    assert len(limits) == 1  # one window
+    levels = {tuple(ax.collections[0].levels) for ax in axes}
+    assert len(levels) == 1  # one set of contour levels
+    for ax, path in zip(axes, paths.values(), strict=True):
+        shown = line(ax, ax.get_title()).get_xydata()
+        np.testing.assert_array_equal(shown, path[: len(shown)])
+        assert_holds(ax, shown)
+        assert ax.get_legend() is None
+    fig = axes[0].figure
+    labels = [t.get_text() for t in fig.legends[0].get_texts()]
+    assert labels[:3] == list(paths)  # the series first, each once
+    assert "SGD, lr 0.6: diverged at step 3" not in labels
+    assert "diverged at step 3" in labels and labels.count("start") == 1
+    assert fig.get_size_inches()[1] <= 5.2
+
+
+def test_contour_grid_with_one_objective_per_panel():
+    aligned, turned = objectives.quadratic((1.0, 10.0)), objectives.quadratic((1.0, 10.0),
+                                                                              angle=np.pi / 4)
+    paths = {"aligned": gradient_descent(aligned, [-4, 1.5], 0.1, 10),
+             "turned": gradient_descent(turned, [-4, 1.5], 0.1, 10)}
+    axes = plotting.contour_grid({"aligned": aligned, "turned": turned}, paths, levels=6)
+    assert axes[0].get_xlim() == axes[1].get_xlim()
+    assert tuple(axes[0].collections[0].levels) == tuple(axes[1].collections[0].levels)
+    with pytest.raises(ValueError, match="same labels"):
+        plotting.contour_grid({"aligned": aligned}, paths)
+
+
+def test_comparison_grid_legends_and_same_limits():
+    def panel(scale):
+        def draw(ax):
+            ax.plot([0, 1], [0, scale], label="up")
+            ax.plot([0, 1], [scale, 0], label="down")
+        return draw
+
+    axes = plotting.comparison_grid({"a": panel(1), "b": panel(5)}, same_limits=True)
+    assert axes[0].get_ylim() == axes[1].get_ylim() and axes[0].get_ylim()[1] >= 5
+    assert [t.get_text() for t in axes[0].figure.legends[0].get_texts()] == ["up", "down"]
+    axes = plotting.comparison_grid({"a": panel(1), "b": panel(5)}, legend_place="each")
+    assert all(ax.get_legend() is not None for ax in axes) and not axes[0].figure.legends
+    with pytest.raises(ValueError, match="legend_place"):
+        plotting.comparison_grid({"a": panel(1)}, legend_place="left")
+
+
+def test_schedule_plot_draws_piecewise_constant_schedules_as_steps():
+    step_lr = [0.1] * 5 + [0.01] * 5
+    ax = plotting.schedule_plot({"step": step_lr, "cosine": lambda t: 0.1 * (t < 9)}, 10,
+                                piecewise=["step"])
+    stair = line(ax, "step")
+    assert stair.get_drawstyle() == "steps-post"
+    np.testing.assert_array_equal(stair.get_xdata(), np.arange(11))  # update 9 lasts to 10
+    assert line(ax, "cosine").get_drawstyle() == "default"
+    with pytest.raises(ValueError, match="piecewise names"):
+        plotting.schedule_plot({"a": [1.0]}, 1, piecewise=["b"])
+
+
+def test_bar_chart_colours_optimizers_and_slants_long_labels():
+    ax = plotting.bar_chart({"SGD": 1.0, "Adam": 2.0, "RMSprop": 3.0})
+    colors = [p.get_facecolor() for p in ax.patches]
+    from matplotlib.colors import to_rgba
+    assert colors == [to_rgba(plotting.OPTIMIZER_COLORS[k]) for k in ("sgd", "adam", "rmsprop")]
+    assert ax.get_xticklabels()[0].get_rotation() == 0
+    assert [t.get_text() for t in ax.get_xticklabels()] == ["SGD", "Adam", "RMSprop"]
+    long = {f"an optimizer with a long name {i}": float(i + 1) for i in range(6)}
+    ax = plotting.bar_chart(long)
+    fig = ax.figure
+    fig.canvas.draw()
+    boxes = [t.get_window_extent() for t in ax.get_xticklabels()]
+    assert not any(overlap(a, b) for a, b in zip(boxes, boxes[1:], strict=False))
+
+
+def test_grouped_bars_mark_exact_zeros_on_a_log_axis():
+    groups = {"sgd": {"torch": 0.0, "array": 2e-13}, "adam": {"torch": 0.0, "array": 5e-14}}
+    ax = plotting.grouped_bars(groups, log=True, lines={"target $10^{-10}$": 1e-10},
+                               ylabel="worst relative deviation", xlabel="algorithm")
+    heights = sorted(p.get_height() for p in ax.patches)
+    assert heights == [5e-14, 2e-13]  # no invented bar for the zeros
+    assert "exactly 0 (no bar on a log axis)" in legend_labels(ax)
+    assert "target $10^{-10}$" in legend_labels(ax)
+    assert len(ax.collections[0].get_offsets()) == 2  # one marker per zero
+    with pytest.raises(ValueError, match="log=True needs values >= 0"):
+        plotting.grouped_bars({"a": {"x": -1.0}}, log=True)
+
+
+def test_rate_heatmap_greys_out_divergence():
+    lrs, betas = np.linspace(0.1, 1.0, 10), np.linspace(0.0, 0.9, 4)
+    rates = 0.5 + lrs[None, :] * (1 - betas[:, None] / 2)  # >= 1 in a corner
+    ax = plotting.rate_heatmap(lrs, betas, rates, marks={"best": (0.1, 0.0), "other": (0.5, 0.3)})
+    mesh = ax.collections[0]
+    assert np.array_equal(np.ma.getmaskarray(mesh.get_array()).reshape(rates.shape),
+                          rates >= 1.0)
+    labels = legend_labels(ax)
+    assert labels[:2] == ["rate ≥ 1: diverges", "rate = 1"] and "best" in labels
+    with pytest.raises(ValueError, match="shape"):
+        plotting.rate_heatmap(lrs, betas, rates.T)
+
+
+def test_eigen_components_against_the_geometric_prediction():
+    z0, c = np.array([-4.0, 1.5]), np.array([0.85, -0.5])  # 1 - 0.15 * (1, 10)
+    z = z0 * c ** np.arange(11)[:, None]
+    z[10, 1] = 0.0  # an exact zero has no place on a log axis
+    ax = plotting.eigen_components(z, factors=c, eigenvalues=[1, 10])
+    assert ax.get_yscale() == "log"
+    first = line(ax, r"$|z_{1}|$, $\lambda_{1} = 1$")
+    np.testing.assert_allclose(first.get_ydata(), 4 * 0.85 ** np.arange(11))
+    assert len(line(ax, r"$|z_{2}|$, $\lambda_{2} = 10$").get_xdata()) == 10
+    prediction = line(ax, r"prediction $|c_i|^k\,|z_{i,0}|$")
+    np.testing.assert_allclose(prediction.get_ydata(), 4 * 0.85 ** np.arange(11))
+    with pytest.raises(ValueError, match="factors must hold 2"):
+        plotting.eigen_components(z, factors=[0.5])
+
+
+def test_tables_align_and_round():
+    text = plotting.format_table({"sgd": {"lr": 0.1, "loss": 0.0123456, "ok": True},
+                                  "adam": {"lr": 0.001, "loss": 3.2e-9, "ok": False}},
+                                 index="optimizer")
+    assert text.splitlines() == [
+        "optimizer     lr     loss  ok",
+        "---------  -----  -------  ---",
+        "sgd          0.1  0.01235  yes",
+        "adam       0.001  3.2e-09  no",
+    ]
+    text = plotting.format_table([{"k": 1, "x": 2.0}], formats={"x": ".3f"})
+    assert text.splitlines()[-1] == "1  2.000"
+    assert plotting.format_number(-0.0) == "-0" and plotting.format_number(None) == ""
+    with pytest.raises(ValueError, match="formats names columns"):
+        plotting.format_table([{"a": 1}], formats={"b": ".2f"})
+    with pytest.raises(ValueError, match="must not be empty"):
+        plotting.format_table([])
+
+
+def test_table_prints(capsys):
+    plotting.table([{"step": 3, "loss": 0.5}])
+    assert capsys.readouterr().out == "step  loss\n----  ----\n   3   0.5\n"

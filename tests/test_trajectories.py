@@ -33,8 +33,10 @@ def d2l_gd_2d(steps, eta):
 def test_gradient_descent_matches_d2ls_2d_demo(capsys):
     path = trajectories.run("sgd", objectives.bowl(), (-5.0, -2.0), 20, lr=0.1)
     np.testing.assert_allclose(path.final, d2l_gd_2d(20, 0.1), rtol=1e-13)
-    trajectories.report(path)
+    trajectories.report(path, unit="epoch")  # d2l's printout, word for word
     assert capsys.readouterr().out == "epoch 20, x1: -0.057646, x2: -0.000073\n"
+    trajectories.report(path)  # the course counts steps
+    assert capsys.readouterr().out == "step 20, x1: -0.057646, x2: -0.000073\n"
 
 
 @pytest.mark.parametrize(("lr", "printed"), [(0.2, "0.060466"), (0.05, "3.486784"),
@@ -42,8 +44,18 @@ def test_gradient_descent_matches_d2ls_2d_demo(capsys):
 def test_d2l_1d_gradient_descent_numbers(lr, printed, capsys):
     path = trajectories.run("sgd", objectives.square(), 10.0, 10, lr=lr)
     trajectories.report(path)
-    assert capsys.readouterr().out == f"epoch 10, x: {printed}\n"
+    assert capsys.readouterr().out == f"step 10, x: {printed}\n"
     assert path.final[0] == pytest.approx(10 * (1 - 2 * lr) ** 10, rel=1e-12)
+
+
+def test_report_every_and_its_unit_is_checked(capsys):
+    path = trajectories.run("sgd", objectives.square(), 10.0, 5, lr=0.25)  # halves x each step
+    trajectories.report(path, every=2)
+    assert capsys.readouterr().out == ("step 2, x: 2.500000\nstep 4, x: 0.625000\n"
+                                       "step 5, x: 0.312500\n")
+    with pytest.raises(ValueError, match="unit must be one of"):
+        trajectories.report(path, unit="iteration")
+    assert capsys.readouterr().out == ""
 
 
 def test_momentum_hyperparameters_and_labels():

@@ -1,0 +1,110 @@
+"""Grids of small panels under one title, with one legend for the whole figure."""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable, Mapping
+from typing import Any
+
+import matplotlib.pyplot as plt
+from matplotlib.axes import Axes
+
+from course_lib.plotting.base import (
+    LABEL_SIZE,
+    LEGEND_SIZE,
+    TITLE_SIZE,
+    _callable,
+    _series,
+    _text,
+    legend,
+)
+
+__all__ = ["comparison_grid", "shared_legend"]
+
+#: How a grid places its legends.
+GRID_LEGENDS = ("shared", "each", None)
+
+
+def shared_legend(axes: list[Axes], *, ncols: int | None = None) -> None:
+    """Replace the legends of ``axes`` by one legend below the figure, each label once."""
+    seen: dict[str, Any] = {}
+    for ax in axes:
+        for handle, label in zip(*ax.get_legend_handles_labels(), strict=True):
+            seen.setdefault(label, handle)
+        if ax.get_legend() is not None:
+            ax.get_legend().remove()
+    if not seen:
+        return
+    # the series (drawn lines) first, then the marks (start, minimum, divergence)
+    lines = {k: h for k, h in seen.items() if getattr(h, "get_linestyle", lambda: "")()
+             not in ("None", "none", "")}
+    seen = {**lines, **{k: h for k, h in seen.items() if k not in lines}}
+    fig = axes[0].figure
+    fig.legend(list(seen.values()), list(seen), loc="outside lower center",
+               ncols=ncols or min(3, len(seen)), fontsize=LEGEND_SIZE)
+
+
+def comparison_grid(
+    panels: Mapping[str, Callable[[Axes], Any]],
+    *,
+    ncols: int = 2,
+    title: str | None = None,
+    panel_size: tuple[float, float] = (4.6, 3.6),
+    legend_place: str | None = "shared",
+    same_limits: bool = False,
+) -> list[Axes]:
+    """A grid of small panels under one title: ``draw(ax)`` fills each, titled by its key.
+
+    Each ``draw`` is called with a fresh Axes (e.g. ``lambda ax: contour_2d(f, path, ax=ax)``);
+    the key then replaces whatever title it set. Unused cells of the last row are removed.
+
+    Args:
+        panels: panel title -> a function drawing on the Axes it is given.
+        ncols: panels per row (an integer >= 1).
+        title: the figure's title (suptitle); None gives "Comparison".
+        panel_size: (width, height) of one panel in inches.
+        legend_place: "shared" (one legend below the figure, each label once), "each" (every
+            panel keeps its own, off its data), or None.
+        same_limits: give every panel the union of their x and y limits (for panels whose
+            numbers are compared; contour panels share a window through ``contour_grid``).
+
+    Returns:
+        The panels' Axes, in the order of ``panels`` (the figure is ``axes[0].figure``).
+    """
+    panels = _series(panels, "panels")
+    for key, draw in panels.items():
+        _callable(draw, f"panels[{key!r}]")
+    if isinstance(ncols, bool) or not isinstance(ncols, int) or ncols < 1:
+        raise ValueError(f"ncols must be an integer >= 1, got {ncols!r}")
+    if legend_place not in GRID_LEGENDS:
+        raise ValueError(f"legend_place must be one of {GRID_LEGENDS}, got {legend_place!r}")
+    width, height = (float(v) for v in panel_size)
+    ncols = min(ncols, len(panels))
+    nrows = math.ceil(len(panels) / ncols)
+    extra = 0.5 if legend_place == "shared" else 0.0
+    fig, grid = plt.subplots(nrows, ncols, figsize=(width * ncols, height * nrows + extra),
+                             layout="constrained", squeeze=False)
+    cells = list(grid.flat)
+    used = []
+    for (key, draw), ax in zip(panels.items(), cells[: len(panels)], strict=True):
+        draw(ax)
+        ax.set_title(key, fontsize=LABEL_SIZE + 1)
+        used.append(ax)
+    for ax in cells[len(panels):]:
+        ax.remove()
+    if same_limits:
+        for get, put in ((Axes.get_xlim, Axes.set_xlim), (Axes.get_ylim, Axes.set_ylim)):
+            limits = [get(ax) for ax in used]
+            low, high = min(lim[0] for lim in limits), max(lim[1] for lim in limits)
+            for ax in used:
+                put(ax, low, high)
+    if legend_place == "shared":
+        shared_legend(used)
+    elif legend_place == "each":
+        for ax in used:
+            legend(ax, "outside")
+    else:
+        for ax in used:
+            legend(ax, None)
+    fig.suptitle(_text(title, "title") or "Comparison", fontsize=TITLE_SIZE + 1)
+    return used
