@@ -10,13 +10,24 @@ STAMP  := $(VENV)/.installed
 # Installed once; repeated only when pyproject.toml or constraints.txt change.
 setup: $(STAMP)
 
+# PyTorch's own wheel index for torch alone, e.g. its CPU-only build on Linux without a GPU:
+#   make setup TORCH_INDEX=https://download.pytorch.org/whl/cpu
+# Empty (the default): torch comes from wherever pip looks (PyPI, or a local wheel).
+TORCH_INDEX ?=
+TORCH_FROM  := $(if $(strip $(TORCH_INDEX)),--index-url $(TORCH_INDEX),)
+
 $(STAMP): pyproject.toml constraints.txt
+	@echo "==> [1/4] Python environment in $(VENV)/"
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
-	$(PIP) install --quiet --constraint constraints.txt torch
-	$(PIP) install --quiet --constraint constraints.txt --editable ".[dev]"
+	@echo "==> [2/4] torch (pinned in constraints.txt; the largest download, a minute or more)"
+	$(PIP) install --progress-bar on --constraint constraints.txt $(TORCH_FROM) torch
+	@echo "==> [3/4] the course (course_lib) with JupyterLab, the test and the build tools"
+	$(PIP) install --progress-bar on --constraint constraints.txt --editable ".[dev]"
+	@echo "==> [4/4] d2l 1.0.3, alone, for one cross-check test"
 	# d2l 1.0.3 pins numpy 1.23.5 and friends: install it alone, for the cross-check test only.
-	$(PIP) install --quiet --no-deps d2l==1.0.3
+	$(PIP) install --progress-bar on --no-deps d2l==1.0.3
 	touch $(STAMP)
+	@echo "==> set-up done: 'make lab' opens the course"
 
 test: setup
 	$(BIN)/ruff check .
