@@ -65,6 +65,16 @@ class NumpyOps:
         return np.float32(value)
 
     @staticmethod
+    def scalar_like(x, value: float):
+        """A scalar kept in the state in the precision of ``x`` (Keras keeps ``u_product`` so)."""
+        return np.asarray(value, dtype=x.dtype)[()]
+
+    @staticmethod
+    def is_sparse(x) -> bool:
+        """numpy arrays are never sparse."""
+        return False
+
+    @staticmethod
     def item(x) -> float:
         return float(x)
 
@@ -192,6 +202,39 @@ class TorchOps:
         import torch
 
         return torch.tensor(value, dtype=_torch_scalar_dtype())
+
+    @staticmethod
+    def scalar_like(x, value: float):
+        import torch
+
+        return torch.tensor(value, dtype=x.dtype)
+
+    @staticmethod
+    def is_sparse(x) -> bool:
+        return bool(x.is_sparse)
+
+    # -- sparse gradients (torch only): the calls torch's Adagrad makes ------------------------
+    @staticmethod
+    def coalesce(x):
+        """A sparse tensor with each index once (duplicates summed)."""
+        return x.coalesce()
+
+    @staticmethod
+    def sparse_values(x):
+        """The stored values of a coalesced sparse tensor."""
+        return x._values()
+
+    @staticmethod
+    def sparse_like(x, values):
+        """A sparse tensor with the indices and size of ``x`` and new ``values``."""
+        import torch
+
+        return torch.sparse_coo_tensor(x._indices(), values, x.size(), check_invariants=False)
+
+    @staticmethod
+    def sparse_mask(dense, pattern):
+        """The entries of ``dense`` at the indices of the sparse tensor ``pattern``."""
+        return dense.sparse_mask(pattern)
 
     @staticmethod
     def item(x) -> float:

@@ -19,7 +19,18 @@ the update NaN or zero depending on the algorithm. Clip or skip such steps befor
 Where these optimizers are stricter than torch (each raises ValueError naming the argument):
 RMSprop's ``alpha`` must be at most 1; hyperparameters in parameter groups (given to the
 constructor or to ``add_param_group``) are checked like the constructor's, which torch does not
-do. Complex parameters and sparse gradients, which some torch optimizers accept, are refused.
+do.
+
+Complex parameters and sparse gradients are handled as torch handles them: SGD updates complex
+parameters with complex arithmetic, every other optimizer updates them as pairs of reals
+(``torch.view_as_real`` of the parameter, its gradient and its state, so the second moment of
+``a + ib`` is ``(a², b²)``, not ``|g|²``); SGD and Adagrad accept sparse gradients, the others
+raise torch's RuntimeError.
+
+Copies: ``copy.deepcopy``, ``pickle`` and ``torch.save``/``torch.load`` keep what torch keeps
+(``defaults``, ``state``, ``param_groups``); the update rule is rebuilt from them on loading, as
+is everything a state_dict saved before an option existed lacks (the option's default is filled
+in, as torch's ``__setstate__`` does).
 
 >>> import torch
 >>> from course_lib import optim
@@ -32,6 +43,8 @@ tensor([ 0.9000, -1.9000])
 
 from __future__ import annotations
 
+import functools
+import inspect
 from collections.abc import Callable, Iterable, Mapping
 from typing import Any, ClassVar
 
@@ -39,7 +52,9 @@ import torch
 
 from course_lib import rules
 from course_lib.arrays import ArrayOptimizer
+from course_lib.backend import TorchOps
 from course_lib.rules import Rule, State
+from course_lib.rules.base import decay_or_l2, unknown_argument_hint
 
 __all__ = [
     "RuleOptimizer",
@@ -69,12 +84,48 @@ class RuleOptimizer(torch.optim.Optimizer):
 
     rule_class: ClassVar[type[Rule]]
     torch_flags: ClassVar[Mapping[str, Any]] = {}
+    #: The message torch's optimizer raises for a sparse gradient it cannot take.
+    sparse_error: ClassVar[str | None] = None
+    #: Whether torch adds the L2 term to a complex gradient before viewing it as reals (all
+    #: but NAdam and RAdam, which view first). The sums agree; their rounding does not (a
+    #: complex ``add(alpha=λ)`` rounds λθ before adding, a real one fuses the two).
+    complex_l2_before_view: ClassVar[bool] = True
+
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+        if "__init__" in cls.__dict__:
+            cls.__init__ = _explain_unexpected_arguments(cls.__init__)
 
     def __init__(self, params: ParamsT, **hyperparams: Any) -> None:
+        if isinstance(params, torch.Tensor):
+            raise TypeError(
+                "params argument given to the optimizer should be an iterable of Tensors or "
+                f"dicts, but got {torch.typename(params)}: a single tensor. Wrap it in a list: "
+                f"{type(self).__name__}([w], ...)"
+            )
         # Checked before anything else is touched: a bad value raises ValueError here.
         self.rule = self.rule_class(**hyperparams)
         defaults = {**self.rule.hyperparams, **self.torch_flags}
         super().__init__(params, defaults)
+
+    # -- copies and old state ---------------------------------------------------------------
+    # torch's __getstate__ keeps defaults, state and param_groups only, so the rule is not
+    # pickled: it is rebuilt here, after torch's __setstate__ (which also runs at the end of
+    # load_state_dict). Options a group lacks (saved before they existed) get their defaults.
+
+    def __setstate__(self, state: dict[str, Any]) -> None:
+        super().__setstate__(state)
+        settable = dict(self.rule_class.defaults)
+        for target in (self.defaults, *self.param_groups):
+            for key, value in {**settable, **self.torch_flags}.items():
+                target.setdefault(key, value)
+            target.update(self.rule_class.fixed)
+        self.rule = self.rule_class(**{key: self.defaults[key] for key in settable})
+        step_dtype = TorchOps.counter().dtype
+        for param_state in self.state.values():
+            step = param_state.get("step") if isinstance(param_state, dict) else None
+            if step is not None and not torch.is_tensor(step):
+                param_state["step"] = torch.tensor(float(step), dtype=step_dtype)
 
     def add_param_group(self, param_group: dict[str, Any]) -> None:
         """Add a group; its hyperparameters are checked like the constructor's (torch does not)."""
@@ -89,7 +140,18 @@ class RuleOptimizer(torch.optim.Optimizer):
         super().add_param_group(param_group)
 
     def _initial_state(self, param: torch.Tensor, group: Mapping[str, Any]) -> State:
-        return self.rule.init(param, group)
+        return self._init(param, group)
+
+    def _init(self, param: torch.Tensor, group: Mapping[str, Any]) -> State:
+        """The rule's initial state; for a complex parameter updated as reals, complex state."""
+        if not self._as_real(param):
+            return self.rule.init(param, group)
+        real = torch.view_as_real(param)
+        return {key: _as_complex(value, real) for key, value in
+                self.rule.init(real, group).items()}
+
+    def _as_real(self, param: torch.Tensor) -> bool:
+        return torch.is_complex(param) and self.rule_class.complex_as_real
 
     @torch.no_grad()
     def step(self, closure: Callable[[], Any] | None = None) -> Any:
@@ -99,29 +161,77 @@ class RuleOptimizer(torch.optim.Optimizer):
             with torch.enable_grad():
                 loss = closure()
         rule = self.rule
+        # As torch: a sparse gradient the algorithm cannot take is refused before any update.
+        if not self.rule_class.supports_sparse:
+            for group in self.param_groups:
+                for param in group["params"]:
+                    if param.grad is not None and param.grad.is_sparse:
+                        raise RuntimeError(self.sparse_error
+                                           or f"{type(self).__name__} does not support sparse "
+                                           "gradients")
         for group in self.param_groups:
             for param in group["params"]:
                 grad = param.grad
                 if grad is None:
                     continue
-                self._check_supported(param, grad)
                 state = self.state.get(param)
                 if not state:
                     state = self._initial_state(param, group)
-                rule.step(param, grad, state, group)
+                if self._as_real(param):
+                    # torch: the real and imaginary parts are updated as independent reals
+                    hp = group
+                    if (self.complex_l2_before_view and group.get("weight_decay", 0) != 0
+                            and not group.get("decoupled_weight_decay", False)):
+                        # g ← −g, g ← g + λ θ in complex arithmetic, as torch's order has it
+                        grad = -grad if group.get("maximize", False) else grad
+                        grad = decay_or_l2(param, grad, group["lr"], group, TorchOps)
+                        hp = {**group, "maximize": False, "weight_decay": 0}
+                    real = torch.view_as_real(param)
+                    real_state = {key: _as_real(value) for key, value in state.items()}
+                    rule.step(real, torch.view_as_real(grad), real_state, hp)
+                    for key, value in real_state.items():
+                        state[key] = _as_complex(value, real)
+                else:
+                    rule.step(param, grad, state, group)
                 if state:
                     self.state[param] = state
         return loss
 
-    def _check_supported(self, param: torch.Tensor, grad: torch.Tensor) -> None:
-        name = type(self).__name__
-        if grad.is_sparse:
-            raise RuntimeError(f"{name} does not support sparse gradients")
-        if torch.is_complex(param):
+
+def _as_real(value: Any) -> Any:
+    """A complex state tensor as its real view; anything else unchanged."""
+    return torch.view_as_real(value) if torch.is_tensor(value) and value.is_complex() else value
+
+
+def _as_complex(value: Any, real_param: torch.Tensor) -> Any:
+    """A real view shaped like ``real_param`` as the complex tensor it views; else unchanged."""
+    if (torch.is_tensor(value) and not value.is_complex() and value.dim() > 0
+            and value.shape == real_param.shape):
+        return torch.view_as_complex(value)
+    return value
+
+
+def _explain_unexpected_arguments(init: Callable[..., None]) -> Callable[..., None]:
+    """Wrap an optimizer's ``__init__`` so an unknown keyword says what to use instead.
+
+    Python's own TypeError (``... got an unexpected keyword argument 'lr_decay'``) is kept as
+    the first part of the message, so code that catches it still does; the rest is advice:
+    ``lr_decay`` is Adagrad's (use a schedule), ``learning_rate`` is Keras' name for ``lr``...
+    """
+    accepted = [name for name in inspect.signature(init).parameters if name != "self"]
+
+    @functools.wraps(init)
+    def checked(self: RuleOptimizer, *args: Any, **kwargs: Any) -> None:
+        unknown = [name for name in kwargs if name not in accepted]
+        if unknown:
+            cls = type(self)
             raise TypeError(
-                f"course_lib's {name} supports real floating-point parameters only; "
-                "use torch.view_as_real(param) or torch.optim for complex ones"
+                f"{cls.__name__}.__init__() got an unexpected keyword argument {unknown[0]!r}. "
+                + unknown_argument_hint(unknown[0], cls.rule_class, accepted)
             )
+        init(self, *args, **kwargs)
+
+    return checked
 
 
 def _doc(rule_class: type[Rule], signature: str) -> str:
@@ -193,7 +303,7 @@ class Adagrad(RuleOptimizer):
     def _initial_state(self, param: torch.Tensor, group: Mapping[str, Any]) -> State:
         # torch reads initial_accumulator_value from the defaults, never from the group.
         value = self.defaults["initial_accumulator_value"]
-        return self.rule.init(param, {**group, "initial_accumulator_value": value})
+        return self._init(param, {**group, "initial_accumulator_value": value})
 
 
 class RMSprop(RuleOptimizer):
@@ -246,9 +356,13 @@ class Adadelta(RuleOptimizer):
 _ADAM_FLAGS = {"foreach": None, "capturable": False, "differentiable": False, "fused": None}
 
 
+_ADAM_SPARSE_ERROR = "Adam does not support sparse gradients, please consider SparseAdam instead"
+
+
 class Adam(RuleOptimizer):
     rule_class = rules.Adam
     torch_flags = _ADAM_FLAGS
+    sparse_error = _ADAM_SPARSE_ERROR
 
     def __init__(
         self,
@@ -277,6 +391,7 @@ class Adam(RuleOptimizer):
 class AdamW(RuleOptimizer):
     rule_class = rules.AdamW
     torch_flags = _ADAM_FLAGS
+    sparse_error = _ADAM_SPARSE_ERROR
 
     def __init__(
         self,
@@ -298,11 +413,6 @@ class AdamW(RuleOptimizer):
             amsgrad=amsgrad,
             maximize=maximize,
         )
-
-    def __setstate__(self, state: dict[str, Any]) -> None:
-        super().__setstate__(state)
-        for group in self.param_groups:
-            group["decoupled_weight_decay"] = True
 
 
 class Adamax(RuleOptimizer):
@@ -326,6 +436,7 @@ class Adamax(RuleOptimizer):
 
 class NAdam(RuleOptimizer):
     rule_class = rules.NAdam
+    complex_l2_before_view = False
     torch_flags = {"foreach": None, "capturable": False, "differentiable": False}
 
     def __init__(
@@ -354,6 +465,7 @@ class NAdam(RuleOptimizer):
 
 class RAdam(RuleOptimizer):
     rule_class = rules.RAdam
+    complex_l2_before_view = False
     torch_flags = {"foreach": None, "capturable": False, "differentiable": False}
 
     def __init__(
@@ -380,6 +492,7 @@ class RAdam(RuleOptimizer):
 
 class Yogi(RuleOptimizer):
     rule_class = rules.Yogi
+    complex_l2_before_view = False
 
     def __init__(
         self,

@@ -103,6 +103,10 @@ def test_nesterov_needs_momentum_and_no_dampening(options):
 def test_params_must_be_an_iterable_of_tensors(name):
     cls = getattr(optim, name)
     with pytest.raises(TypeError, match="should be an iterable of Tensors or dicts"):
+        getattr(torch.optim, name, cls)(torch.zeros(2, requires_grad=True))
+    # torch's TypeError and its words, then what to do about it
+    with pytest.raises(TypeError, match=r"should be an iterable of Tensors or dicts.*"
+                                        rf"Wrap it in a list: {name}\(\[w\], \.\.\.\)"):
         cls(torch.zeros(2, requires_grad=True))
     with pytest.raises(ValueError, match="empty parameter list"):
         cls([])
@@ -125,6 +129,10 @@ def test_bad_group_hyperparameters_are_rejected_before_the_group_is_added(name):
 def test_unknown_optimizer_name_is_named_in_the_error():
     with pytest.raises(ValueError, match=r"unknown optimizer 'adamz'.*adam, adamw"):
         optim.get("adamz")
+    with pytest.raises(ValueError, match=r"unknown optimizer 'adamm'; did you mean 'adam'\?"):
+        optim.get("adamm")
+    with pytest.raises(ValueError, match=r"did you mean 'rmsprop'\?"):
+        optim.get("RMSProp_", [torch.zeros(1, requires_grad=True)])
     with pytest.raises(ValueError, match="unknown optimizer 'Momentum'"):
         optim.get("Momentum", [torch.zeros(1, requires_grad=True)])
     with pytest.raises(TypeError, match="must be a string"):
@@ -136,10 +144,39 @@ def test_sgd_has_no_lr_decay_as_in_torch():
     params = [torch.zeros(2, requires_grad=True)]
     with pytest.raises(TypeError, match="unexpected keyword argument 'lr_decay'"):
         torch.optim.SGD(params, lr=0.1, lr_decay=0.01)
-    with pytest.raises(TypeError, match="unexpected keyword argument 'lr_decay'"):
+    advice = r"lr_decay is an argument of Adagrad only.*use a schedule"
+    with pytest.raises(TypeError, match="unexpected keyword argument 'lr_decay'.*" + advice):
         optim.SGD(params, lr=0.1, lr_decay=0.01)
-    with pytest.raises(TypeError, match="unexpected hyperparameter.*lr_decay"):
+    with pytest.raises(TypeError, match="unexpected hyperparameter.*lr_decay.*" + advice):
         optim.get("sgd", lr=0.1, lr_decay=0.01)
+    with pytest.raises(TypeError, match=advice):
+        ArrayOptimizer("adam", lr_decay=0.01)
+    optim.Adagrad(params, lr=0.1, lr_decay=0.01)  # where it belongs
+
+
+@pytest.mark.parametrize(("name", "argument", "advice"), [
+    ("Adam", "learning_rate", "torch's name for the learning rate is lr"),
+    ("Adam", "epsilon", "torch's name for epsilon is eps"),
+    ("Adam", "beta_1", r"betas=\(beta_1, beta_2\)"),
+    ("RMSprop", "rho", "torch's RMSprop calls the decay rate alpha"),
+    ("SGD", "clipnorm", "clip_grad_norm_"),
+    ("SGD", "momentun", "Did you mean 'momentum'"),
+    ("Adam", "amsgard", "Did you mean 'amsgrad'"),
+    ("Adadelta", "zzz", "Adadelta takes: lr, rho, eps, weight_decay, maximize"),
+])
+def test_an_unknown_argument_says_what_to_write(name, argument, advice):
+    params = [torch.zeros(2, requires_grad=True)]
+    with pytest.raises(TypeError, match=f"unexpected keyword argument '{argument}'") as torchs:
+        getattr(torch.optim, name)(params, **{argument: 0.5})
+    with pytest.raises(TypeError, match=f"unexpected keyword argument '{argument}'.*{advice}"):
+        getattr(optim, name)(params, **{argument: 0.5})
+    assert "unexpected keyword argument" in str(torchs.value)
+    with pytest.raises(TypeError, match=advice):
+        optim.get(name, **{argument: 0.5})
+
+
+def test_rho_is_right_for_adadelta():
+    optim.Adadelta([torch.zeros(2, requires_grad=True)], rho=0.5)
 
 
 @pytest.mark.parametrize("value", ["0.1", None, True, [0.1]])

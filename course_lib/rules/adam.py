@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Any
+from typing import Any, ClassVar
 
 from course_lib.rules.base import (
     MomentRule,
@@ -28,7 +28,8 @@ class Adam(MomentRule):
         m ← m + (1 − β₁)(g − m)                  (= β₁ m + (1 − β₁) g)
         v ← β₂ v + (1 − β₂) g²
         v̂ ← max(v̂, v) if amsgrad, else v
-        d ← √v̂ / √(1 − β₂ᵗ) + ε
+        d ← √v̂ / √(1 − β₂ᵗ) + ε                  ((√v̂ + ε) / √(1 − β₂ᵗ) with
+                                                  ``eps_before_bias_correction``)
         θ ← θ − γ / (1 − β₁ᵗ) · m / d
 
     Symbols: γ is ``lr``, (β₁, β₂) is ``betas``, ε is ``eps``, λ is ``weight_decay``;
@@ -42,8 +43,9 @@ class Adam(MomentRule):
         * t counts this parameter's own updates and is incremented *before* the bias
           corrections, so the first update uses t = 1. A parameter whose gradient is None
           does not advance its t.
-        * ε is added *after* the bias correction of √v. Keras adds it before, which equals
-          torch's Adam with ε_torch = ε_keras / √(1 − β₂ᵗ): larger in the first steps.
+        * ε is added *after* the bias correction of √v. Keras adds it before (class attribute
+          ``eps_before_bias_correction``, set by :class:`course_lib.rules.KerasAdam`), which
+          equals torch's Adam with ε_torch = ε_keras / √(1 − β₂ᵗ): larger in the first steps.
           Deep Learning from Scratch does the same as Keras.
         * ``weight_decay`` is an L2 term added to g (coupled); with
           ``decoupled_weight_decay=True`` (AdamW) it shrinks θ directly. Keras'
@@ -70,6 +72,8 @@ class Adam(MomentRule):
     }
 
     betas_same_kind = True
+    #: Add ε to √v̂ before dividing by √(1 − β₂ᵗ) (Keras) instead of after (torch).
+    eps_before_bias_correction: ClassVar[bool] = False
 
     def init(self, param: Any, hp: Mapping[str, Any] | None = None) -> State:
         state = super().init(param, hp)
@@ -99,9 +103,15 @@ class Adam(MomentRule):
         # v̂ ← max(v̂, v) with amsgrad
         if hp["amsgrad"]:
             exp_avg_sq = ops.maximum_(state["max_exp_avg_sq"], exp_avg_sq)
-        # d ← √v̂ / √(1 − β₂ᵗ) + ε
-        denom = ops.sqrt(exp_avg_sq) / bias_correction2**0.5
-        denom += hp["eps"]
+        if self.eps_before_bias_correction:
+            # d ← (√v̂ + ε) / √(1 − β₂ᵗ)
+            denom = ops.sqrt(exp_avg_sq)
+            denom += hp["eps"]
+            denom /= bias_correction2**0.5
+        else:
+            # d ← √v̂ / √(1 − β₂ᵗ) + ε
+            denom = ops.sqrt(exp_avg_sq) / bias_correction2**0.5
+            denom += hp["eps"]
         # θ ← θ − γ / (1 − β₁ᵗ) · m / d
         ops.addcdiv_(param, exp_avg, denom, value=-step_size)
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Any
+from typing import Any, ClassVar
 
 from course_lib.rules.base import (
     MomentRule,
@@ -25,8 +25,8 @@ class Adamax(MomentRule):
         g ← −g                                   if maximize
         g ← g + λ θ                              if λ ≠ 0
         m ← m + (1 − β₁)(g − m)
-        u ← max(β₂ u, |g| + ε)
-        θ ← θ − γ / (1 − β₁ᵗ) · m / u
+        u ← max(β₂ u, |g| + ε)                   (max(β₂ u, |g|) with ``eps_outside_max``)
+        θ ← θ − γ / (1 − β₁ᵗ) · m / u            (m / (u + ε) with ``eps_outside_max``)
 
     Symbols: γ is ``lr``, (β₁, β₂) is ``betas``, ε is ``eps``, λ is ``weight_decay``;
     t, m and u are the state entries ``step``, ``exp_avg`` and ``exp_inf``.
@@ -35,7 +35,9 @@ class Adamax(MomentRule):
     maximize=False``.
 
     Conventions: the paper's update has no ε; torch adds it to |g| inside the max, which keeps
-    u > 0. u needs no bias correction (a max does not shrink towards its zero start).
+    u > 0. Keras adds it to u in the denominator instead (class attribute ``eps_outside_max``,
+    set by :class:`course_lib.rules.KerasAdamax`); the two differ whenever β₂ u wins the max.
+    u needs no bias correction (a max does not shrink towards its zero start).
 
     >>> import numpy as np
     >>> rule = Adamax(lr=0.1)
@@ -53,6 +55,8 @@ class Adamax(MomentRule):
         "maximize": False,
     }
     second_moment = "exp_inf"
+    #: ε added to u after the max (Keras) instead of to |g| inside it (torch).
+    eps_outside_max: ClassVar[bool] = False
 
     def step(self, param: Any, grad: Any, state: State, hp: Mapping[str, Any] | None = None):
         ops, hp = unpack(param, hp, self)
@@ -66,10 +70,15 @@ class Adamax(MomentRule):
         grad = decay_or_l2(param, grad, lr, hp, ops)
         # m ← m + (1 − β₁)(g − m)
         exp_avg = ops.lerp_(state["exp_avg"], grad, 1 - beta1)
-        # u ← max(β₂ u, |g| + ε)
         norm = ops.abs(grad)
-        norm += hp["eps"]
-        exp_inf = ops.maximum_(ops.mul_(state["exp_inf"], beta2), norm)
-        # θ ← θ − γ / (1 − β₁ᵗ) · m / u
+        if self.eps_outside_max:
+            # u ← max(β₂ u, |g|);  d ← u + ε
+            exp_inf = ops.maximum_(ops.mul_(state["exp_inf"], beta2), norm)
+            denom = exp_inf + hp["eps"]
+        else:
+            # u ← max(β₂ u, |g| + ε);  d ← u
+            norm += hp["eps"]
+            denom = exp_inf = ops.maximum_(ops.mul_(state["exp_inf"], beta2), norm)
+        # θ ← θ − γ / (1 − β₁ᵗ) · m / d
         clr = lr / (1 - beta1 ** ops.item(state["step"]))
-        ops.addcdiv_(param, exp_avg, exp_inf, value=-clr)
+        ops.addcdiv_(param, exp_avg, denom, value=-clr)

@@ -24,6 +24,7 @@ from typing import Any, ClassVar
 from course_lib.backend import is_torch_tensor, ops_for
 
 __all__ = [
+    "unknown_argument_hint",
     "Rule",
     "MomentRule",
     "State",
@@ -53,6 +54,11 @@ class Rule:
     fixed: ClassVar[Mapping[str, Any]] = {}
     #: Whether ``step`` also needs the Hessian (``hessian=`` keyword): Newton's method.
     needs_hessian: ClassVar[bool] = False
+    #: Whether ``step`` accepts sparse torch gradients (torch: SGD and Adagrad only).
+    supports_sparse: ClassVar[bool] = False
+    #: Whether a complex parameter is updated as a pair of reals (``torch.view_as_real``), as
+    #: torch does for every optimizer but SGD, whose arithmetic is native complex arithmetic.
+    complex_as_real: ClassVar[bool] = True
 
     def __init__(self, **hyperparams: Any) -> None:
         unknown = sorted(set(hyperparams) - set(self.defaults))
@@ -60,7 +66,8 @@ class Rule:
             allowed = ", ".join(self.defaults)
             raise TypeError(
                 f"{type(self).__name__} got unexpected hyperparameter(s) {', '.join(unknown)}; "
-                f"it takes {allowed}"
+                f"it takes {allowed}. "
+                + unknown_argument_hint(unknown[0], type(self), list(self.defaults))
             )
         merged = {**self.defaults, **hyperparams, **self.fixed}
         self.check(merged)
@@ -127,6 +134,47 @@ class MomentRule(Rule):
             "exp_avg": ops.zeros_like(param),
             self.second_moment: ops.zeros_like(param),
         }
+
+
+# -- advice on an unknown argument ---------------------------------------------------------
+
+#: Arguments learners bring from elsewhere, and what to write instead. ``{name}`` is the
+#: optimizer that refused the argument.
+_ARGUMENT_ADVICE = {
+    "lr_decay": "lr_decay is an argument of Adagrad only (torch.optim.Adagrad); {name} has "
+                "none. To decay the learning rate, use a schedule: course_lib.schedules (e.g. "
+                "schedules.inverse_sqrt or a lambda t: lr / (1 + t * decay)) with the array "
+                "optimizer, or torch.optim.lr_scheduler (e.g. LambdaLR) with a torch optimizer.",
+    "decay": "Keras 2's decay argument is a learning-rate schedule: use course_lib.schedules "
+             "or torch.optim.lr_scheduler.",
+    "learning_rate": "torch's name for the learning rate is lr.",
+    "epsilon": "torch's name for epsilon is eps.",
+    "beta_1": "torch takes both betas as one argument: betas=(beta_1, beta_2).",
+    "beta_2": "torch takes both betas as one argument: betas=(beta_1, beta_2).",
+    "beta1": "torch takes both betas as one argument: betas=(beta1, beta2).",
+    "beta2": "torch takes both betas as one argument: betas=(beta1, beta2).",
+    "rho": "torch's RMSprop calls the decay rate alpha (Adadelta's is rho).",
+    "gamma": "torch's RMSprop calls the decay rate alpha (d2l calls it gamma).",
+    "clipnorm": "torch clips gradients with a separate call before step(): "
+                "torch.nn.utils.clip_grad_norm_ (course_lib.clipping for arrays).",
+    "clipvalue": "torch clips gradients with a separate call before step(): "
+                 "torch.nn.utils.clip_grad_value_ (course_lib.clipping for arrays).",
+    "global_clipnorm": "torch clips gradients with a separate call before step(): "
+                       "torch.nn.utils.clip_grad_norm_ (course_lib.clipping for arrays).",
+}
+
+
+def unknown_argument_hint(argument: str, rule_class: type[Rule], accepted: Any) -> str:
+    """Advice for an unknown keyword: where it belongs, or the accepted name it resembles."""
+    accepted = [a for a in accepted if a != "params"]
+    if argument in _ARGUMENT_ADVICE and not (argument == "rho" and "rho" in accepted):
+        return _ARGUMENT_ADVICE[argument].format(name=rule_class.__name__)
+    import difflib
+
+    close = difflib.get_close_matches(argument, accepted, n=1, cutoff=0.6)
+    if close:
+        return f"Did you mean {close[0]!r}?"
+    return f"{rule_class.__name__} takes: {', '.join(accepted)}."
 
 
 # -- hyperparameter checks ------------------------------------------------------------------

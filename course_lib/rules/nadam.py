@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Any
+from typing import Any, ClassVar
 
 from course_lib.rules.base import (
     MomentRule,
@@ -44,11 +44,13 @@ class NAdam(MomentRule):
     Conventions (where sources differ):
         * Π (``mu_product``) is kept in single precision, as torch keeps it (a float32 scalar
           tensor). In float64 this alone moves the trajectory by about 1e-11 relative to a
-          double-precision Π; we keep torch's choice so that the two agree.
+          double-precision Π; we keep torch's choice so that the two agree. Keras keeps it in
+          the parameters' precision (class attribute ``mu_product_in_param_dtype``).
         * The second moment is divided by its bias correction *before* the square root
           (Adam divides after), and ε is added last.
-        * Keras' Nadam uses the same momentum schedule; Dozat's paper uses 0.96^(t/250),
-          i.e. ψ = 0.004 (torch's default).
+        * Dozat's paper uses 0.96^(t/250), i.e. ψ = 0.004 (torch's default). Keras' Nadam
+          uses 0.96^t, which is ψ = 1: its momentum reaches β₁ within a few dozen steps
+          (:class:`course_lib.rules.KerasNadam` is this rule with ψ fixed to 1).
 
     >>> import numpy as np
     >>> rule = NAdam(lr=0.1)
@@ -72,6 +74,9 @@ class NAdam(MomentRule):
         "maximize": False,
     }
 
+    #: Keep Π in the parameter's precision (Keras) instead of float32 (torch).
+    mu_product_in_param_dtype: ClassVar[bool] = False
+
     @classmethod
     def check(cls, hp: Mapping[str, Any]) -> None:
         super().check(hp)
@@ -79,7 +84,9 @@ class NAdam(MomentRule):
 
     def init(self, param: Any, hp: Mapping[str, Any] | None = None) -> State:
         ops, _ = unpack(param, hp, self)
-        return {"mu_product": ops.scalar_state(1.0), **super().init(param, hp)}
+        start = (ops.scalar_like(param, 1.0) if self.mu_product_in_param_dtype
+                 else ops.scalar_state(1.0))
+        return {"mu_product": start, **super().init(param, hp)}
 
     def step(self, param: Any, grad: Any, state: State, hp: Mapping[str, Any] | None = None):
         ops, hp = unpack(param, hp, self)

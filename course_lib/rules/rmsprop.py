@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Any
+from typing import Any, ClassVar
 
 from course_lib.rules.base import (
     Rule,
@@ -30,12 +30,13 @@ class RMSprop(Rule):
         v ← α v + (1 − α) g²
         if centered:
             ḡ ← ḡ + (1 − α)(g − ḡ)               (leaky average of g)
-            d ← √(v − ḡ²) + ε
+            d ← √(v − ḡ²) + ε                    (√(v − ḡ² + ε) with ``eps_inside_root``)
         else:
-            d ← √v + ε
+            d ← √v + ε                           (√(v + ε) with ``eps_inside_root``)
         if μ > 0:
             b ← μ b + g / d
-            θ ← θ − γ b
+            θ ← θ − γ b                          (b ← μ b + γ g / d; θ ← θ − b with
+                                                  ``lr_inside_momentum``)
         else:
             θ ← θ − γ g / d
 
@@ -48,8 +49,11 @@ class RMSprop(Rule):
 
     Conventions (where sources differ):
         * d2l calls α ``gamma`` (its demos use 0.9); Keras calls it ``rho`` (default 0.9).
-        * torch adds ε outside the square root; Keras adds it inside, √(v + ε).
-        * With momentum, torch keeps γ outside the buffer; Keras puts it inside.
+        * torch adds ε outside the square root; Keras and d2l add it inside, √(v + ε)
+          (class attribute ``eps_inside_root``).
+        * With momentum, torch keeps γ outside the buffer; Keras puts it inside (class
+          attribute ``lr_inside_momentum``): the same path while γ is constant, not once a
+          schedule changes it. :class:`course_lib.rules.KerasRMSprop` sets both attributes.
         * torch accepts any α ≥ 0; this course also rejects α > 1, which makes v negative.
         * torch creates ``momentum_buffer``/``grad_avg`` only if momentum/centered were on at the
           first step: switching them on later raises KeyError, in torch and here.
@@ -62,6 +66,10 @@ class RMSprop(Rule):
     """
 
     name = "rmsprop"
+    #: ε inside the square root, √(v + ε) (Keras, d2l), instead of torch's √v + ε.
+    eps_inside_root: ClassVar[bool] = False
+    #: The learning rate inside the momentum buffer (Keras) instead of outside (torch).
+    lr_inside_momentum: ClassVar[bool] = False
     defaults = {
         "lr": 1e-2,
         "alpha": 0.99,
@@ -101,20 +109,30 @@ class RMSprop(Rule):
         grad = decay_or_l2(param, grad, lr, hp, ops)
         # v ← α v + (1 − α) g²
         square_avg = ops.addcmul_(ops.mul_(state["square_avg"], alpha), grad, grad, 1 - alpha)
+        eps = hp["eps"]
         if hp["centered"]:
-            # ḡ ← ḡ + (1 − α)(g − ḡ);  d ← √(v − ḡ²)
+            # ḡ ← ḡ + (1 − α)(g − ḡ);  d ← √(v − ḡ²)  (or √(v − ḡ² + ε))
             grad_avg = ops.lerp_(state["grad_avg"], grad, 1 - alpha)
             avg = ops.addcmul(square_avg, grad_avg, grad_avg, value=-1)
+            if self.eps_inside_root:
+                avg += eps
             avg = ops.sqrt(avg)
         else:
-            # d ← √v
-            avg = ops.sqrt(square_avg)
-        # d ← d + ε
-        avg += hp["eps"]
+            # d ← √v  (or √(v + ε))
+            avg = ops.sqrt(square_avg + eps if self.eps_inside_root else square_avg)
+        if not self.eps_inside_root:
+            # d ← d + ε
+            avg += eps
         if hp["momentum"] > 0:
-            # b ← μ b + g / d;  θ ← θ − γ b
-            buf = ops.addcdiv_(ops.mul_(state["momentum_buffer"], hp["momentum"]), grad, avg)
-            ops.add_(param, buf, alpha=-lr)
+            buf = ops.mul_(state["momentum_buffer"], hp["momentum"])
+            if self.lr_inside_momentum:
+                # b ← μ b + γ g / d;  θ ← θ − b
+                ops.addcdiv_(buf, grad, avg, value=lr)
+                ops.add_(param, buf, alpha=-1)
+            else:
+                # b ← μ b + g / d;  θ ← θ − γ b
+                ops.addcdiv_(buf, grad, avg)
+                ops.add_(param, buf, alpha=-lr)
         else:
             # θ ← θ − γ g / d
             ops.addcdiv_(param, grad, avg, value=-lr)

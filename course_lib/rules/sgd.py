@@ -37,6 +37,9 @@ class SGD(Rule):
           once a schedule changes it.
         * Dampening is skipped on the first step: the buffer starts as a copy of g.
         * Nesterov needs μ > 0 and τ = 0 (as torch).
+        * Complex parameters use complex arithmetic directly, and sparse torch gradients go
+          through the same calls as in torch (the buffer becomes sparse; weight decay then
+          raises torch's error), so both behave as in torch.optim.SGD.
 
     >>> import numpy as np
     >>> rule = SGD(lr=0.1, momentum=0.9)
@@ -48,6 +51,8 @@ class SGD(Rule):
     """
 
     name = "sgd"
+    supports_sparse = True
+    complex_as_real = False
     defaults = {
         "lr": 1e-3,
         "momentum": 0,
