@@ -82,3 +82,23 @@ def test_ci_runs_the_readme_test_command():
 def test_pytest_runs_notebooks_strictly(option):
     assert option in PYPROJECT["tool"]["pytest"]["ini_options"]["addopts"]
     assert "--nbval-lax" not in PYPROJECT["tool"]["pytest"]["ini_options"]["addopts"]
+
+
+def test_setup_shows_progress_and_takes_an_optional_torch_index():
+    makefile = (ROOT / "Makefile").read_text()
+    recipe = makefile.split("$(STAMP): pyproject.toml constraints.txt")[1].split("\n\n")[0]
+    assert "--quiet" not in recipe  # pip's own progress is shown
+    assert len(re.findall(r'@echo "==> \[\d/4\]', recipe)) == 4  # and a line per stage
+    assert re.search(r"^TORCH_INDEX \?=\s*$", makefile, re.M)  # empty by default: offline wheel
+    torch_lines = [line for line in recipe.splitlines() if "$(TORCH_FROM)" in line]
+    assert len(torch_lines) == 1 and torch_lines[0].rstrip().endswith("torch")
+    assert "--index-url $(TORCH_INDEX)" in makefile
+    readme = (ROOT / "README.md").read_text()
+    assert "make setup TORCH_INDEX=https://download.pytorch.org/whl/cpu" in readme
+
+
+def test_authoring_guide_is_out_of_the_learners_chapter_list():
+    assert not (ROOT / "chapters" / "AUTHORING.md").exists()
+    assert (ROOT / "docs" / "AUTHORING.md").is_file()
+    assert "docs/AUTHORING.md" in (ROOT / "README.md").read_text()
+    assert {p.suffix for p in (ROOT / "chapters").iterdir() if p.is_file()} <= {".ipynb"}
