@@ -637,3 +637,18 @@ def test_tables_align_and_round():
 def test_table_prints(capsys):
     plotting.table([{"step": 3, "loss": 0.5}])
     assert capsys.readouterr().out == "step  loss\n----  ----\n   3   0.5\n"
+
+
+def test_loss_curves_draw_labelled_reference_lines():
+    ax = plotting.loss_curves({"Adadelta, lr = 1": [1.0, 0.1, 0.01]}, log=True,
+                              lines={"stability limit 2/4": 0.5, "floor": 1e-3})
+    drawn = {line.get_label(): line for line in ax.get_lines()}
+    assert list(drawn["stability limit 2/4"].get_ydata()) == [0.5, 0.5]
+    assert drawn["stability limit 2/4"].get_linestyle() == "--"
+    assert drawn["floor"].get_linestyle() == ":"
+    assert {t.get_text() for t in ax.get_legend().get_texts()} >= {"stability limit 2/4", "floor"}
+    with pytest.raises(ValueError, match="lines"):
+        plotting.loss_curves({"a": [1.0, 2.0]}, lines={"bad": float("nan")})
+    with pytest.raises(ValueError, match="lines"):
+        plotting.loss_curves({"a": [1.0, 2.0]}, log=True, lines={"zero": 0.0})
+    plt.close("all")

@@ -38,6 +38,8 @@ __all__ = ["curves_1d", "loss_curves", "schedule_plot", "trace_1d"]
 
 #: The colour of the function under a 1-D trace (its iterates take the series colours).
 CURVE_COLOR = "#444444"
+#: Dash patterns of the reference lines of :func:`loss_curves` (``lines=``), in order.
+REFERENCE_STYLES = ("--", ":", "-.")
 #: Series with at most this many points are drawn with markers.
 MARKERS_UP_TO = 30
 
@@ -193,6 +195,7 @@ def loss_curves(
     limit: float | None = None,
     colors: Mapping[str, str] | None = None,
     legend: str | None = "outside",
+    lines: Mapping[str, float] | None = None,
 ) -> Axes:
     """Loss (or any quantity) against the step, the examples seen or the seconds elapsed.
 
@@ -214,6 +217,8 @@ def loss_curves(
         limit: values above it count as diverged once they never come back below it.
         colors: label -> colour for some series, overriding the palette.
         legend: where the legend goes (:func:`~course_lib.plotting.legend`).
+        lines: label -> value of horizontal reference lines (a stability limit, a floor),
+            drawn in black, dashed, dotted, then dash-dotted, and listed in the legend.
     """
     series = {key: _history(values, f"histories[{key!r}]")
               for key, values in _series(histories, "histories").items()}
@@ -250,6 +255,13 @@ def loss_curves(
                 ms=MARKER_SIZE + 1, alpha=0.9)
         if k is not None and k >= 1:
             _mark_divergence(ax, xs[key][k - 1], values[k - 1], k, palette[key], key)
+    for j, (key, value) in enumerate(_series(lines, "lines").items() if lines else ()):
+        if isinstance(value, bool) or not isinstance(value, int | float) or not np.isfinite(value):
+            raise ValueError(f"lines[{key!r}] must be a finite number, got {value!r}")
+        if log and value <= 0:
+            raise ValueError(f"log=True needs lines > 0; lines[{key!r}] = {value!r}")
+        ax.axhline(float(value), color="black", lw=1.5, zorder=1, label=key,
+                   ls=REFERENCE_STYLES[j % len(REFERENCE_STYLES)])
     if log:
         ax.set_yscale("log")
     if all(np.all(v == np.round(v)) for v in xs.values()):
