@@ -33,6 +33,7 @@ exported here and tested in tests/test_plotting.py):
 * :mod:`~course_lib.plotting.grids`: panels under one title with one legend;
 * :mod:`~course_lib.plotting.charts`: bars, grouped bars, a rate over a grid of settings;
 * :mod:`~course_lib.plotting.analysis`: eigencomponents of a run;
+* :mod:`~course_lib.plotting.spread`: the mean of seeded runs with their range;
 * :mod:`~course_lib.plotting.tables`: printed tables with rounded numbers.
 
 >>> import numpy as np
@@ -77,6 +78,7 @@ from course_lib.plotting.palette import (
     path_style,
     shades,
 )
+from course_lib.plotting.spread import mean_and_range
 from course_lib.plotting.tables import format_number, format_table, table
 
 __all__ = [
@@ -104,6 +106,7 @@ __all__ = [
     "grouped_bars",
     "legend",
     "loss_curves",
+    "mean_and_range",
     "optimizer_color",
     "optimizer_key",
     "path_style",
