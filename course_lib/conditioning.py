@@ -35,6 +35,11 @@ constant η the expected loss does not go to 0 but to a floor (:func:`sgd_noise_
 
     E[f] → Σᵢ ½ λᵢ · ησ² / (λᵢ (2 − ηλᵢ)) = Σᵢ ησ² / (2 (2 − ηλᵢ))
 
+A network's loss is not a quadratic, but near a point its Hessian plays A's part: the
+sharpness λ_max of the Hessian sets the step 2/λ_max past which gradient descent is unstable
+there. :func:`hessian_top_eigenvalue` estimates it by power iteration on Hessian-vector
+products (:func:`hessian_vector_product`), never forming the Hessian.
+
 >>> from course_lib import objectives
 >>> q = objectives.quadratic((1.0, 10.0))
 >>> gd_contraction(0.15, q.eigenvalues)        # 1 − 0.15·1 and 1 − 0.15·10
@@ -52,6 +57,7 @@ from __future__ import annotations
 import math
 import numbers
 from collections.abc import Sequence
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
@@ -59,9 +65,12 @@ import numpy as np
 from course_lib.checks import finite_real, positive_eigenvalues
 
 __all__ = [
+    "PowerIteration",
     "eigen_coordinates",
     "gd_contraction",
     "gd_rate",
+    "hessian_top_eigenvalue",
+    "hessian_vector_product",
     "measured_steps",
     "optimal_rate",
     "rotate",
@@ -360,3 +369,130 @@ def sgd_expected_loss(lr: Any, eigenvalues: Sequence[float], start: Sequence[flo
         second = (1.0 - eta * lams) ** 2 * second + eta**2 * sigma**2
         out.append(0.5 * float(lams @ second))
     return np.array(out)
+
+
+# -- the sharpness of a network: λ_max by Hessian-vector products ------------------------------
+
+
+@dataclass(frozen=True)
+class PowerIteration:
+    """What :func:`hessian_top_eigenvalue` found.
+
+    Attributes:
+        eigenvalue: the estimate of λ (the Rayleigh quotient vᵀHv of the last vector).
+        vector: the unit eigenvector estimate v, flattened over all parameters (float64).
+        estimates: the Rayleigh quotient after each iteration (its convergence).
+        converged: whether two successive estimates agreed to ``tol`` (relative).
+    """
+
+    eigenvalue: float
+    vector: Any
+    estimates: tuple[float, ...]
+    converged: bool
+
+    @property
+    def iterations(self) -> int:
+        return len(self.estimates)
+
+
+def _parameters(params: Any) -> list[Any]:
+    import torch
+
+    params = list(params)
+    if not params or not all(isinstance(p, torch.Tensor) and p.requires_grad for p in params):
+        raise TypeError("params must be a non-empty list of tensors with requires_grad=True")
+    return params
+
+
+def hessian_vector_product(loss: Any, params: Any, vector: Any) -> Any:
+    """H v for the Hessian H of ``loss`` with respect to ``params``, without forming H.
+
+    Two backward passes (Pearlmutter's trick): g = ∇loss with its graph kept, then
+    H v = ∇(gᵀv). It costs about two gradients, whatever the number of parameters n, where
+    forming H would take n of them.
+
+    Args:
+        loss: a scalar tensor computed from ``params`` (its graph not yet freed).
+        params: the tensors (requires_grad=True) the Hessian is taken over, in order.
+        vector: a tensor with as many entries as ``params`` together (flattened in order).
+
+    Returns:
+        H v, flattened the same way.
+    """
+    import torch
+
+    params = _parameters(params)
+    total = sum(p.numel() for p in params)
+    if not isinstance(vector, torch.Tensor) or vector.numel() != total:
+        raise ValueError(f"vector must be a tensor with {total} entries (one per parameter)")
+    grads = torch.autograd.grad(loss, params, create_graph=True)
+    flat = torch.cat([g.reshape(-1) for g in grads])
+    product = torch.autograd.grad(flat @ vector.to(flat.dtype).reshape(-1), params,
+                                  allow_unused=True)
+    return torch.cat([torch.zeros_like(p).reshape(-1) if h is None else h.reshape(-1)
+                      for h, p in zip(product, params, strict=True)])
+
+
+def hessian_top_eigenvalue(
+    loss_fn: Any,
+    params: Any,
+    *,
+    iterations: int = 300,
+    tol: float = 1e-8,
+    seed: int = 0,
+) -> PowerIteration:
+    """λ_max of the Hessian of ``loss_fn()`` at the current ``params``, by power iteration.
+
+    The sharpness of a network: the quadratic chapter's stability limit is 2/λ_max. Power
+    iteration repeats, from a random unit vector v (seeded)::
+
+        w ← H v                       (hessian_vector_product)
+        λ ← vᵀ w                      (the Rayleigh quotient)
+        v ← w / ‖w‖
+
+    and stops when two successive λ agree to ``tol`` (relative) or after ``iterations``. It
+    converges to the eigenvalue of largest *magnitude*; near a minimum that is λ_max (the
+    Hessian is close to positive semi-definite), elsewhere check the sign. Convergence is slow
+    when the two largest eigenvalues are close; ``converged`` says whether it finished.
+
+    Args:
+        loss_fn: ``() -> scalar tensor``: the loss at the current parameters (e.g. the mean
+            loss over the whole training set); it is called once per iteration.
+        params: the tensors the Hessian is taken over (``model.parameters()``).
+        iterations: the most iterations (an integer >= 1).
+        tol: the relative change of λ that counts as converged (> 0).
+        seed: the seed of the random start vector.
+
+    >>> import torch
+    >>> x = torch.zeros(2, dtype=torch.float64, requires_grad=True)
+    >>> a = torch.tensor([[3.0, 1.0], [1.0, 3.0]], dtype=torch.float64)  # eigenvalues 2 and 4
+    >>> result = hessian_top_eigenvalue(lambda: 0.5 * x @ a @ x, [x])
+    >>> round(result.eigenvalue, 8), result.converged
+    (4.0, True)
+    """
+    import torch
+
+    params = _parameters(params)
+    if isinstance(iterations, bool) or not isinstance(iterations, int) or iterations < 1:
+        raise ValueError(f"iterations must be an integer >= 1, got {iterations!r}")
+    tol = _tol(tol)
+    dtype = params[0].dtype
+    total = sum(p.numel() for p in params)
+    generator = torch.Generator().manual_seed(seed)
+    vector = torch.randn(total, generator=generator, dtype=torch.float64).to(dtype)
+    vector = vector / vector.norm()
+    estimates: list[float] = []
+    converged = False
+    for _ in range(iterations):
+        product = hessian_vector_product(loss_fn(), params, vector).detach()
+        estimate = float(vector @ product)
+        norm = product.norm()
+        if not math.isfinite(estimate) or float(norm) == 0.0:
+            estimates.append(estimate)
+            break
+        converged = bool(estimates) and abs(estimate - estimates[-1]) <= tol * abs(estimate)
+        estimates.append(estimate)
+        vector = product / norm
+        if converged:
+            break
+    return PowerIteration(estimates[-1], vector.to(torch.float64), tuple(estimates), converged)

@@ -195,3 +195,97 @@ def test_expected_loss_agrees_with_the_average_of_seeded_noisy_runs():
 def test_bad_input_is_refused_with_a_clear_error(call, error):
     with pytest.raises(error):
         call()
+
+
+# -- the sharpness of a network: Hessian-vector products and power iteration -----------------
+
+
+def tiny_network_loss():
+    """A [3, 4, 2] tanh network on 12 points (26 parameters), its loss as a function of one
+    flat parameter vector, so that torch.autograd.functional.hessian gives the whole Hessian."""
+    import torch
+
+    generator = torch.Generator().manual_seed(3)
+    inputs = torch.randn(12, 3, generator=generator, dtype=torch.float64)
+    targets = torch.randn(12, 2, generator=generator, dtype=torch.float64)
+    shapes = [(4, 3), (4,), (2, 4), (2,)]
+
+    def loss_of(flat):
+        parts, start = [], 0
+        for shape in shapes:
+            size = int(np.prod(shape))
+            parts.append(flat[start:start + size].reshape(shape))
+            start += size
+        w1, b1, w2, b2 = parts
+        out = torch.tanh(inputs @ w1.T + b1) @ w2.T + b2
+        return ((out - targets) ** 2).sum(dim=1).mean() / 2
+
+    theta = torch.randn(26, generator=generator, dtype=torch.float64).requires_grad_()
+    return loss_of, theta
+
+
+def test_hessian_vector_product_equals_the_explicit_hessian_times_v():
+    import torch
+
+    loss_of, theta = tiny_network_loss()
+    hessian = torch.autograd.functional.hessian(loss_of, theta.detach())
+    v = torch.linspace(-1.0, 1.0, 26, dtype=torch.float64)
+    product = conditioning.hessian_vector_product(loss_of(theta), [theta], v)
+    np.testing.assert_allclose(product.numpy(), (hessian @ v).numpy(), rtol=1e-10, atol=1e-12)
+
+
+def test_power_iteration_finds_the_top_eigenpair_of_an_explicit_hessian():
+    import torch
+
+    loss_of, theta = tiny_network_loss()
+    hessian = torch.autograd.functional.hessian(loss_of, theta.detach()).numpy()
+    eigenvalues, eigenvectors = np.linalg.eigh(hessian)
+    top = int(np.argmax(np.abs(eigenvalues)))
+    result = conditioning.hessian_top_eigenvalue(lambda: loss_of(theta), [theta], tol=1e-12,
+                                                 iterations=2000)
+    assert result.converged and result.iterations == len(result.estimates)
+    assert result.eigenvalue == pytest.approx(eigenvalues[top], rel=1e-8)
+    cosine = abs(float(result.vector.numpy() @ eigenvectors[:, top]))
+    assert cosine == pytest.approx(1.0, abs=1e-6)
+
+
+def test_power_iteration_over_a_models_parameters():
+    import torch
+
+    from course_lib import training
+
+    generator = torch.Generator().manual_seed(0)
+    inputs = torch.randn(20, 3, generator=generator, dtype=torch.float64)
+    targets = torch.randn(20, 1, generator=generator, dtype=torch.float64)
+    model = training.linear_regression(3, dtype=torch.float64)
+    params = list(model.parameters())
+    # half squared error of a linear model: the Hessian is [X 1]ᵀ[X 1] / n, known in closed form
+    design = torch.cat([inputs, torch.ones(20, 1, dtype=torch.float64)], dim=1)
+    expected = np.linalg.eigvalsh((design.T @ design / 20).numpy()).max()
+    result = conditioning.hessian_top_eigenvalue(
+        lambda: training.half_squared_error(model(inputs), targets), params, tol=1e-12,
+        iterations=1000)
+    assert result.eigenvalue == pytest.approx(expected, rel=1e-9)
+    assert conditioning.stable_lr_limit([result.eigenvalue]) == pytest.approx(2 / expected)
+
+
+@pytest.mark.parametrize(("call", "error", "match"), [
+    (lambda: conditioning.hessian_top_eigenvalue(lambda: None, []), TypeError, "non-empty"),
+    (lambda: conditioning.hessian_top_eigenvalue(lambda: None, [np.zeros(2)]), TypeError,
+     "requires_grad"),
+    (lambda: conditioning.hessian_top_eigenvalue(*_quadratic(), iterations=0), ValueError,
+     "iterations"),
+    (lambda: conditioning.hessian_top_eigenvalue(*_quadratic(), tol=0.0), ValueError, "tol"),
+    (lambda: conditioning.hessian_vector_product(_quadratic()[0](), _quadratic()[1],
+                                                 np.ones(2)), ValueError, "2 entries"),
+])
+def test_power_iteration_bad_input(call, error, match):
+    with pytest.raises(error, match=match):
+        call()
+
+
+def _quadratic():
+    import torch
+
+    x = torch.ones(2, dtype=torch.float64, requires_grad=True)
+    return (lambda: (x**2).sum()), [x]
