@@ -652,3 +652,16 @@ def test_loss_curves_draw_labelled_reference_lines():
     with pytest.raises(ValueError, match="lines"):
         plotting.loss_curves({"a": [1.0, 2.0]}, log=True, lines={"zero": 0.0})
     plt.close("all")
+
+
+def test_whole_step_ticks_do_not_crowd_a_narrow_axis():
+    # 2000 examples on a 4-inch axis: matplotlib's own number of ticks, not ten 4-digit labels
+    fig, ax = plt.subplots(figsize=(4.0, 3.0), layout="constrained")
+    plotting.loss_curves({"SGD": np.linspace(1, 0, 41)}, x=np.arange(0, 2001, 50), ax=ax)
+    fig.canvas.draw()
+    ticks = [t for t in ax.get_xticks() if 0 <= t <= 2000]
+    assert all(t == int(t) for t in ticks)
+    assert len(ticks) <= 6
+    labels = [t.get_window_extent() for t in ax.get_xticklabels() if t.get_text()]
+    assert all(a.x1 < b.x0 for a, b in zip(labels, labels[1:], strict=False))
+    plt.close(fig)

@@ -181,8 +181,9 @@ def _history(values: Any, name: str) -> np.ndarray:
 
 
 def _integer_ticks(ax: Axes) -> None:
-    """Only whole numbers on the x axis (steps, epochs): no tick at step 2.5."""
-    ax.xaxis.set_major_locator(MaxNLocator(integer=True))
+    """Only whole numbers on the x axis (steps, epochs): no tick at step 2.5. As many ticks as
+    matplotlib's own locator would put there (``nbins="auto"``), so labels never overlap."""
+    ax.xaxis.set_major_locator(MaxNLocator(nbins="auto", steps=[1, 2, 2.5, 5, 10], integer=True))
 
 
 def _positive_int(value: Any, name: str, minimum: int = 1) -> int:
