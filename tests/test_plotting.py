@@ -566,12 +566,17 @@ def test_bar_chart_colours_optimizers_and_slants_long_labels():
     assert colors == [to_rgba(plotting.OPTIMIZER_COLORS[k]) for k in ("sgd", "adam", "rmsprop")]
     assert ax.get_xticklabels()[0].get_rotation() == 0
     assert [t.get_text() for t in ax.get_xticklabels()] == ["SGD", "Adam", "RMSprop"]
-    long = {f"an optimizer with a long name {i}": float(i + 1) for i in range(6)}
-    ax = plotting.bar_chart(long)
-    fig = ax.figure
-    fig.canvas.draw()
-    boxes = [t.get_window_extent() for t in ax.get_xticklabels()]
-    assert not any(overlap(a, b) for a, b in zip(boxes, boxes[1:], strict=False))
+    for count, slanted in ((4, False), (12, True)):
+        long = {f"an optimizer with a long name {i}": float(i + 1) for i in range(count)}
+        ax = plotting.bar_chart(long)
+        ax.figure.canvas.draw()
+        labels = ax.get_xticklabels()
+        if slanted:  # too many to wrap side by side: slanted
+            assert all(t.get_rotation() > 0 for t in labels)
+        else:  # wrapped onto several lines, side by side without overlapping
+            assert all(t.get_rotation() == 0 and "\n" in t.get_text() for t in labels)
+            boxes = [t.get_window_extent() for t in labels]
+            assert not any(overlap(a, b) for a, b in zip(boxes, boxes[1:], strict=False))
 
 
 def test_grouped_bars_mark_exact_zeros_on_a_log_axis():

@@ -36,15 +36,22 @@ _LINE_STYLES = ("--", ":", "-.")
 
 
 def _tick_labels(ax: Axes, labels: Sequence[str], positions: Any) -> None:
-    """Category labels that never overlap: long ones wrapped onto several lines, and turned
-    upright only when there are too many categories for that."""
-    width = max(6, 66 // max(1, len(labels)))
-    wrapped = [textwrap.fill(label, width) if "$" not in label else label for label in labels]
-    too_long = any(len(part) > width + 2 for label in wrapped for part in label.split("\n"))
-    if len(labels) > 14 or too_long:
-        ax.set_xticks(positions, labels, rotation=90)
-    else:
+    """Category labels that never overlap: wrapped onto several lines when that fits, slanted
+    when it does not, upright when even that is too tight."""
+    fig = ax.figure
+    width = ax.get_position().width * fig.get_figwidth() * 0.8  # inches, room for a legend
+    slot = width / max(1, len(labels))
+    char = 0.6 * TICK_SIZE / 72  # the width of an average character, in inches
+    per_line = max(4, int(slot / char))
+    wrapped = [label if "$" in label else
+               textwrap.fill(label, per_line, break_long_words=False) for label in labels]
+    longest = max(len(part) for label in wrapped for part in label.split("\n"))
+    if longest * char <= 0.95 * slot:
         ax.set_xticks(positions, wrapped)
+    elif slot >= 0.25:
+        ax.set_xticks(positions, labels, rotation=35, ha="right", rotation_mode="anchor")
+    else:
+        ax.set_xticks(positions, labels, rotation=90)
 
 
 def _reference_lines(ax: Axes, lines: Mapping[str, float] | None) -> None:
