@@ -10,11 +10,20 @@ import io
 import json
 import math
 import pathlib
+import subprocess
+import sys
+import textwrap
+import warnings
 
 import pytest
 import torch
+from torch.optim.optimizer import (
+    register_optimizer_step_post_hook,
+    register_optimizer_step_pre_hook,
+)
 
 from course_lib import clipping, data, optim, param_groups, rules, training
+from course_lib.articles import article_004
 
 NOTEBOOK = (pathlib.Path(__file__).resolve().parents[1] / "chapters"
             / "12_torch_optim_in_practice.ipynb")
@@ -96,10 +105,31 @@ def test_the_knobs_do_what_the_prose_says(regression):
 # -- 2 · lr_decay ----------------------------------------------------------------------------
 
 
+def test_the_articles_lr_decay_line_raises_a_type_error():
+    with pytest.raises(TypeError, match="unexpected keyword argument 'lr_decay'"):
+        article_004.sgd_with_lr_decay(training.mlp([5, 16, 1], seed=0))
+
+
 @pytest.mark.parametrize("sgd_class", [torch.optim.SGD, optim.SGD])
 def test_sgd_rejects_lr_decay_with_a_type_error(sgd_class):
     with pytest.raises(TypeError, match="unexpected keyword argument 'lr_decay'"):
-        sgd_class([torch.nn.Parameter(torch.ones(3))], lr=0.1, lr_decay=0.01)
+        sgd_class([torch.nn.Parameter(torch.ones(3))], lr=0.01, lr_decay=0.001)
+
+
+def test_lambda_lr_with_the_articles_numbers_halves_the_rate_after_1000_updates():
+    parameter = torch.nn.Parameter(torch.zeros(1))
+    sgd = torch.optim.SGD([parameter], lr=0.01)
+    scheduler = torch.optim.lr_scheduler.LambdaLR(sgd, lambda t: 1 / (1 + t * 0.001))
+    seen = {}
+    for update in range(1, 2002):
+        seen[update] = sgd.param_groups[0]["lr"]
+        parameter.grad = torch.ones(1)
+        sgd.step()
+        scheduler.step()
+    assert seen[1] == 0.01
+    assert seen[2] == pytest.approx(0.01 / 1.001, rel=1e-12)
+    assert seen[1001] == pytest.approx(0.005, rel=1e-12)  # halved
+    assert seen[2001] == pytest.approx(0.01 / 3, rel=1e-12)  # a third
 
 
 def test_only_adagrad_takes_lr_decay():
@@ -204,6 +234,81 @@ def test_two_optimizers_equal_one_optimizer_with_two_groups(regression):
     assert not same_weights(two, training.mlp([5, 16, 1], seed=0))
 
 
+class Net(torch.nn.Module):
+    """The model the article's two-optimizer code assumes: layers fc1 and fc2."""
+
+    def __init__(self):
+        super().__init__()
+        torch.manual_seed(0)
+        self.fc1, self.fc2 = torch.nn.Linear(5, 16), torch.nn.Linear(16, 1)
+
+    def forward(self, x):
+        return self.fc2(torch.relu(self.fc1(x))).squeeze(-1)
+
+
+def count_layer_updates(model, train):
+    layer_of = {p: name.split(".")[0] for name, p in model.named_parameters()}
+    counts = {}
+
+    def watch(optimizer, args, kwargs):
+        for layer in {layer_of[p] for g in optimizer.param_groups for p in g["params"]
+                      if p.grad is not None}:
+            key = (layer, type(optimizer).__name__)
+            counts[key] = counts.get(key, 0) + 1
+
+    handle = register_optimizer_step_pre_hook(watch)
+    try:
+        train(model)
+    finally:
+        handle.remove()
+    return counts
+
+
+def test_the_articles_two_optimizers_update_fc2_twice_per_batch(regression):
+    X, y = regression
+    counts = count_layer_updates(
+        Net(), lambda m: article_004.two_optimizers(m, [(X, y)], training.half_squared_error))
+    assert counts == {("fc1", "SGD"): 10, ("fc2", "SGD"): 10, ("fc2", "Adam"): 10}
+
+
+def test_fc2s_first_update_is_an_sgd_step_plus_an_adam_step(regression):
+    # Hand-worked: with gradient g of fc2.bias at the start, SGD moves it by -0.01 g and Adam's
+    # first step by -0.001 g / (|g| + 1e-8) (m_hat = g, v_hat = g^2).
+    X, y = regression
+    model = Net()
+    start = model.fc2.bias.detach().clone()
+    training.half_squared_error(model(X), y).backward()
+    g = model.fc2.bias.grad.detach().clone()
+    model.zero_grad()
+    after = []
+    handle = register_optimizer_step_post_hook(
+        lambda optimizer, args, kwargs: after.append(model.fc2.bias.detach().clone()))
+    try:
+        article_004.two_optimizers(model, [(X, y)], training.half_squared_error)
+    finally:
+        handle.remove()
+    sgd_step, adam_step = after[0] - start, after[1] - after[0]
+    torch.testing.assert_close(sgd_step, -0.01 * g, rtol=1e-5, atol=1e-9)
+    torch.testing.assert_close(adam_step, -0.001 * g / (g.abs() + 1e-8), rtol=1e-4, atol=1e-9)
+
+
+def test_disjoint_parameter_sets_update_each_layer_once(regression):
+    X, y = regression
+
+    def disjoint(model):
+        optimizer1 = torch.optim.SGD(model.fc1.parameters(), lr=0.01)
+        optimizer2 = torch.optim.Adam(model.fc2.parameters(), lr=0.001)
+        for _ in range(10):
+            loss = training.half_squared_error(model(X), y)
+            optimizer1.zero_grad()
+            optimizer2.zero_grad()
+            loss.backward()
+            optimizer1.step()
+            optimizer2.step()
+
+    assert count_layer_updates(Net(), disjoint) == {("fc1", "SGD"): 10, ("fc2", "Adam"): 10}
+
+
 def test_add_param_group_unfreezes_a_layer(regression):
     X, y = regression
 
@@ -264,6 +369,44 @@ def test_the_exercise_solution_equals_torch_sgd_bit_for_bit(regression, momentum
             assert torch.equal(mine_state[index][key], torch_state[index][key])
 
 
+def test_the_articles_optimizer_at_momentum_09_is_torch_sgd_bit_for_bit(regression):
+    X, y = regression
+    reference = training.mlp([5, 16, 1], seed=0)
+    full_batch(reference, torch.optim.SGD(reference.parameters(), lr=0.05, momentum=0.9), X, y,
+               40)
+    article = training.mlp([5, 16, 1], seed=0)
+    opt = article_004.MyOptimizer(article.parameters(), lr=0.05, momentum=0.9)
+    with warnings.catch_warnings():  # the deprecation warning: checked in a fresh process below
+        warnings.simplefilter("ignore", UserWarning)
+        full_batch(article, opt, X, y, 40)
+    assert same_weights(article, reference)
+
+
+def test_the_deprecated_add_overload_warns_and_computes_the_keyword_form():
+    # In a fresh process, so that torch's once-per-process warning is sure to fire.
+    script = textwrap.dedent("""
+        import warnings, torch
+        p, buf = torch.randn(5, dtype=torch.float64), torch.randn(5, dtype=torch.float64)
+        q = p.clone()
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            p.add_(-0.1, buf)
+        q.add_(buf, alpha=-0.1)
+        print(torch.equal(p, q), caught[0].category.__name__, str(caught[0].message))
+    """)
+    out = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True,
+                         check=True).stdout
+    assert out.startswith("True UserWarning This overload of add_ is deprecated")
+    assert "add_(Tensor other, *, Number alpha = 1)" in out
+
+
+def test_the_articles_optimizer_fails_at_its_default_momentum(regression):
+    X, y = regression
+    model = training.mlp([5, 16, 1], seed=0)
+    with pytest.raises(UnboundLocalError, match="buf"):
+        full_batch(model, article_004.MyOptimizer(model.parameters(), lr=0.05), X, y, 1)
+
+
 def test_course_lib_sgd_and_a_keras_momentum_rule_optimizer(regression):
     X, y = regression
 
@@ -282,7 +425,54 @@ def test_course_lib_sgd_and_a_keras_momentum_rule_optimizer(regression):
         torch.testing.assert_close(p, q, rtol=0, atol=1e-6)
 
 
-# -- 5 · saving and resuming -----------------------------------------------------------------
+# -- 5 · schedulers ----------------------------------------------------------------------------
+
+
+def rates_seen(train):
+    rates = []
+    handle = register_optimizer_step_pre_hook(
+        lambda optimizer, args, kwargs: rates.append(optimizer.param_groups[0]["lr"]))
+    try:
+        train(Net())
+    finally:
+        handle.remove()
+    return rates
+
+
+def step_lr(epoch):
+    """StepLR(step_size=5, gamma=0.1) from lr 0.01, by hand: 0.01 * 0.1 ** (epoch // 5)."""
+    return 0.01 * 0.1 ** (epoch // 5)
+
+
+def test_scheduler_before_optimizer_warns_and_decays_one_epoch_early(regression):
+    X, y = regression
+    with pytest.warns(UserWarning, match=r"lr_scheduler.step\(\)` before `optimizer.step\(\)"):
+        article = rates_seen(lambda m: article_004.step_lr_schedule(
+            m, [(X, y)], training.half_squared_error))
+    assert article == pytest.approx([step_lr(epoch + 1) for epoch in range(10)], rel=1e-12)
+    assert article[:4] == [0.01] * 4 and article[4] == pytest.approx(0.001)
+    assert article[9] == pytest.approx(0.0001)
+
+
+def test_optimizer_then_scheduler_follows_the_schedule(regression):
+    X, y = regression
+
+    def correct(model):
+        optimizer = torch.optim.SGD(model.parameters(), lr=0.01)
+        scheduler = torch.optim.lr_scheduler.StepLR(optimizer, step_size=5, gamma=0.1)
+        for _ in range(10):
+            loss = training.half_squared_error(model(X), y)
+            optimizer.zero_grad()
+            loss.backward()
+            optimizer.step()
+            scheduler.step()
+
+    assert rates_seen(correct) == pytest.approx([step_lr(epoch) for epoch in range(10)],
+                                                rel=1e-12)
+    assert min(rates_seen(correct)) > 0.0002  # never reaches 0.0001 in ten epochs
+
+
+# -- 6 · saving and resuming -----------------------------------------------------------------
 
 
 @pytest.fixture(scope="module")
@@ -360,7 +550,7 @@ def test_adam_state_entries():
     assert state[0]["exp_avg"].shape == (16, 5) and state[0]["step"].dtype == torch.float32
 
 
-# -- 6 · clipping ------------------------------------------------------------------------------
+# -- 7 · clipping ------------------------------------------------------------------------------
 
 
 @pytest.mark.parametrize("clip", [torch.nn.utils.clip_grad_norm_, clipping.clip_grad_norm_])
@@ -408,7 +598,57 @@ def test_clipping_matches_torch_and_keeps_or_changes_the_direction(regression):
     assert cos(original, flat(c), dim=0).item() < 0.9
 
 
-# -- 7 · None versus zero gradients ------------------------------------------------------------
+def test_the_articles_loss_on_random_float_targets_is_the_soft_target_formula():
+    # cross_entropy with float targets q: -(1/N) sum_n sum_c q_nc log softmax(o_n)_c.
+    torch.manual_seed(1)
+    loss = article_004.gradient_clipping().item()
+    torch.manual_seed(1)  # the same draws, in the article's order
+    model = torch.nn.Sequential(torch.nn.Linear(32, 64), torch.nn.ReLU(), torch.nn.Linear(64, 10))
+    inputs, target = torch.randn(10, 32), torch.randn(10, 10)
+    by_hand = -(target * torch.log_softmax(model(inputs), dim=1)).sum(dim=1).mean().item()
+    assert loss == pytest.approx(by_hand, rel=1e-5)
+    assert loss < 0
+
+
+def test_the_articles_loss_is_negative_in_about_half_of_the_draws():
+    # q is independent of p and has mean 0, so the loss has mean 0: about half are negative.
+    draws = []
+    for seed in range(200):
+        torch.manual_seed(seed)
+        draws.append(article_004.gradient_clipping().item())
+    negative = sum(d < 0 for d in draws) / len(draws)
+    assert 0.4 < negative < 0.6
+
+
+def repeat_article_step(target, steps):
+    torch.manual_seed(1)
+    model = torch.nn.Sequential(torch.nn.Linear(32, 64), torch.nn.ReLU(), torch.nn.Linear(64, 10))
+    sgd = torch.optim.SGD(model.parameters(), lr=0.01)
+    inputs = torch.randn(10, 32)
+    losses = []
+    for _ in range(steps):
+        sgd.zero_grad()
+        loss = torch.nn.functional.cross_entropy(model(inputs), target)
+        loss.backward()
+        torch.nn.utils.clip_grad_norm_(model.parameters(), max_norm=1)
+        sgd.step()
+        losses.append(loss.item())
+    return losses
+
+
+def test_random_float_targets_have_no_lower_bound_and_labels_do():
+    generator = torch.Generator().manual_seed(0)
+    floats = repeat_article_step(torch.randn(10, 10, generator=generator), 1000)
+    assert floats[-1] < -100 and floats[-1] < floats[100] < floats[10] < floats[0]
+    labels = repeat_article_step(torch.randint(0, 10, (10,), generator=generator), 1000)
+    assert abs(labels[0] - math.log(10)) < 0.1  # a fresh network: near ln 10
+    assert min(labels) >= 0
+    soft = torch.softmax(torch.randn(10, 10, generator=generator), dim=1)
+    entropy = -(soft * soft.log()).sum(dim=1).mean().item()
+    assert min(repeat_article_step(soft, 1000)) >= entropy - 1e-5
+
+
+# -- 8 · None versus zero gradients ------------------------------------------------------------
 
 
 def test_zero_grad_sets_none_by_default(regression):

@@ -9,4 +9,5 @@ their results can be compared with ``torch.optim`` and course_lib, and where the
 * :mod:`course_lib.articles.article_000`: optimizers written by hand on ``param.data``.
 * :mod:`course_lib.articles.article_001`: d2l's learning-rate scheduler classes (the d2l digest
   ends with its ``CosineScheduler``), with their hidden state.
+* :mod:`course_lib.articles.article_004`: ``torch.optim`` in practice, five pitfalls included.
 """
