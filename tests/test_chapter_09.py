@@ -9,6 +9,7 @@ import torch
 from conftest import steps_on_a_slope
 
 from course_lib import data, objectives, optim, rules, training, trajectories
+from course_lib.articles import article_000
 
 START = np.array([-5.0, -2.0])
 
@@ -73,7 +74,7 @@ def test_twenty_steps_barely_move(bowl, capsys):
     reference = trajectories.run_torch(lambda p: torch.optim.Adadelta(p), bowl, START, 20)
     np.testing.assert_allclose(path.points, reference.points, rtol=1e-12)
     trajectories.report(path)
-    assert capsys.readouterr().out.strip() == "epoch 20, x1: -4.930470, x2: -1.930986"
+    assert capsys.readouterr().out.strip() == "step 20, x1: -4.930470, x2: -1.930986"
     assert bowl.value(START) == pytest.approx(10.5)
     assert round(path.values[-1], 2) == 9.89
 
@@ -193,10 +194,192 @@ def test_curvature_ten_needs_lr_below_one_fifth(lr, converges):
     assert (max(late) < 1e-100) == converges
 
 
+# -- the flip grows without bound -----------------------------------------------------------
+
+
+def run_with_ratios(bowl, lr, steps=3000, **hyperparams):
+    """Points and, after every step, the ratio sqrt(u + eps) / sqrt(v + eps) of each coordinate."""
+    rule = rules.Adadelta(lr=lr, **hyperparams)
+    eps = rule.hyperparams["eps"]
+    x = START.copy()
+    state = rule.init(x)
+    points, ratios = [x.copy()], []
+    for _ in range(steps):
+        rule.step(x, bowl.gradient(x), state)
+        points.append(x.copy())
+        ratios.append(np.sqrt(state["acc_delta"] + eps) / np.sqrt(state["square_avg"] + eps))
+    return np.array(points), np.array(ratios)
+
+
+def flip_on_one_coordinate(lr, curvature, rho, eps, steps, x0):
+    """Adadelta on f(x) = curvature x^2 / 2 in plain Python floats (the paper's update)."""
+    x, v, u = x0, 0.0, 0.0
+    xs = [x]
+    for _ in range(steps):
+        g = curvature * x
+        v = rho * v + (1 - rho) * g * g
+        delta = math.sqrt(u + eps) / math.sqrt(v + eps) * g
+        u = rho * u + (1 - rho) * delta * delta
+        x -= lr * delta
+        xs.append(x)
+    return np.array(xs)
+
+
+@pytest.mark.parametrize(("lr", "curvature", "rho", "eps"), [
+    (1.0, 4.0, 0.9, 1e-6), (1.0, 4.0, 0.9, 1e-4), (1.0, 4.0, 0.9, 1e-2),
+    (1.0, 4.0, 0.95, 1e-4), (1.0, 4.0, 0.99, 1e-4), (0.3, 10.0, 0.9, 1e-4), (2.0, 4.0, 0.9, 1e-4),
+])
+def test_squared_amplitude_grows_by_eps_times_the_predicted_constant(lr, curvature, rho, eps):
+    # A_{t+1}^2 - A_t^2 ~ eps (lr^2 / 4 - 1 / lambda^2): the same for every rho; steady, so the
+    # amplitude grows without bound, like sqrt(eps t)
+    x = flip_on_one_coordinate(lr, curvature, rho, eps, 20000, x0=-2.0)
+    late = x[10000:]
+    assert np.all(np.sign(late[1:]) != np.sign(late[:-1]))  # still a flip
+    predicted = eps * (lr**2 / 4 - 1 / curvature**2)
+    first_half = (x[15000] ** 2 - x[10000] ** 2) / 5000
+    second_half = (x[20000] ** 2 - x[15000] ** 2) / 5000
+    assert first_half == pytest.approx(predicted, rel=0.01)
+    assert second_half == pytest.approx(predicted, rel=0.01)  # it does not level off
+    assert np.all(np.diff(np.abs(late)) > 0)
+
+
+def test_the_rule_shows_the_same_growth_on_the_bowl(bowl):
+    growth = 1.0 / 4 - 1 / 16
+    assert growth == 3 / 16
+    flips = {eps: trajectories.run(rules.Adadelta(eps=eps), bowl, START, steps=20000).points[:, 1]
+             for eps in (1e-6, 1e-4, 1e-2)}
+    for eps, x2 in flips.items():
+        assert (x2[20000] ** 2 - x2[10000] ** 2) / 10000 / eps == pytest.approx(growth, rel=0.005)
+        assert abs(x2[5000]) < abs(x2[10000]) < abs(x2[20000])
+    # "only 0.06 after 20000 steps" with torch's default eps: sqrt(3/16 * 1e-6 * ~19300)
+    assert abs(flips[1e-6][20000]) == pytest.approx(0.06, abs=0.005)
+    assert abs(flips[1e-6][20000]) == pytest.approx(math.sqrt(3 / 16 * 1e-6 * 19300), rel=0.03)
+    # check-your-understanding 6: eps = 1e-4, 10000 steps: A ~ sqrt(1e-4 * 3/16 * 1e4) ~ 0.43
+    assert abs(flips[1e-4][10000]) == pytest.approx(0.4, abs=0.05)
+    assert abs(flips[1e-4][10000]) < math.sqrt(1e-4 * 3 / 16 * 1e4)
+
+
+@pytest.mark.parametrize("lr", [0.3, 0.45, 0.55, 1.0])
+def test_eps_tips_an_exact_flip_outwards_exactly_above_the_limit(lr):
+    # start in the eps = 0 fixed point of amplitude A (u = 4 A^2 / lr^2, v = lam^2 A^2); with
+    # eps > 0 the next amplitude (lr lam ratio - 1) A is larger iff lr > 2 / lam
+    amplitude, curvature, eps = 0.01, 4.0, 1e-6
+    rule = rules.Adadelta(lr=lr, rho=0.9, eps=eps)
+    x = np.array([amplitude])
+    state = {"step": 0, "square_avg": np.array([(curvature * amplitude) ** 2]),
+             "acc_delta": np.array([4 * amplitude**2 / lr**2])}
+    rule.step(x, curvature * x, state)
+    ratio_squared = (4 * amplitude**2 / lr**2 + eps) / (curvature**2 * amplitude**2 + eps)
+    assert abs(x[0]) == pytest.approx((lr * curvature * math.sqrt(ratio_squared) - 1) * amplitude,
+                                      rel=1e-9)
+    assert (abs(x[0]) > amplitude) == (lr > 2 / curvature)
+
+
+def test_the_dip_is_where_the_effective_rate_crosses_the_limit(bowl):
+    points, ratios = run_with_ratios(bowl, 1.0)
+    x2 = np.abs(points[:, 1])
+    dip = int(np.argmin(x2))
+    crossing = int(np.argmax(ratios[:, 1] > 0.5)) + 1  # lr * ratio > 2 / 4 after this step
+    assert abs(crossing - dip) <= 1
+    assert 600 < dip < 800 and x2[dip] < 1e-20  # "down to about 1e-25" at step ~680
+    assert ratios[0, 1] < 1e-3  # the warm-up: the effective rate starts tiny
+    assert np.all(ratios[:crossing - 1, 1] <= 0.5)
+    # then x2 grows by up to |1 - 1 * 4| = 3 per step: the ratio approaches 1, never passes it
+    growth = x2[dip + 1:dip + 41] / x2[dip:dip + 40]
+    assert 2.5 < growth.max() < 3.0
+    assert ratios[dip:dip + 100, 1].max() < 1.0
+    assert ratios[:, 1].max() > 0.9
+
+
+def test_below_the_limit_x2_reaches_the_smallest_float_and_flips_there(bowl):
+    points, ratios = run_with_ratios(bowl, 0.4)
+    smallest = np.nextafter(0.0, 1.0)
+    assert smallest == pytest.approx(4.9e-324, rel=0.01)
+    assert -0.6 * smallest == -smallest  # 0.6 of the smallest float rounds back to it
+    x2 = points[:, 1]
+    reached = int(np.argmax(np.abs(x2) == smallest))
+    assert 2000 < reached < 3000
+    assert np.all(np.abs(x2[reached:]) == smallest)
+    assert np.all(np.sign(x2[reached + 1:]) != np.sign(x2[reached:-1]))
+    assert np.all(0.4 * ratios[:, 1] < 0.5)  # never above the limit
+
+
+@pytest.mark.parametrize("hyperparams", [{"eps": 1e-6}, {"eps": 1e-4}, {"eps": 1e-2},
+                                         {"rho": 0.95}, {"rho": 0.99}])
+def test_every_dip_of_f_follows_the_turning_point_of_x2(bowl, hyperparams):
+    points, ratios = run_with_ratios(bowl, 1.0, **hyperparams)
+    x2 = np.abs(points[:, 1])
+    turn = int(np.argmin(x2))
+    crossing = int(np.argmax(ratios[:, 1] > 0.5)) + 1
+    assert abs(crossing - turn) <= 1  # x2 turns back where its effective rate crosses 2/4
+    # f = 0.1 x1^2 + 2 x2^2: its dip comes later, where the falling x1 part (lr = 1 is far
+    # below x1's limit 2/0.2) stops outweighing the rising x2 part
+    values = bowl.values(points)
+    dip = int(np.argmin(values))
+    assert dip > turn
+    x1_part, x2_part = 0.1 * points[:, 0] ** 2, 2 * points[:, 1] ** 2
+    assert x1_part[dip + 10] < x1_part[dip] < x1_part[dip - 10]
+    assert x2_part[dip + 10] > x2_part[dip] > x2_part[dip - 10]
+    assert values[-1] > 2 * values[dip]  # and f climbs after it
+
+
+def test_rho_099_dips_deepest_and_last(bowl):
+    dips = {}
+    for rho in (0.9, 0.95, 0.99):
+        points, ratios = run_with_ratios(bowl, 1.0, rho=rho)
+        values = bowl.values(points)
+        dips[rho] = {"f": values.min(), "at": int(np.argmin(values)),
+                     "x2": np.abs(points[:, 1]).min(), "turn": int(np.argmin(np.abs(points[:, 1]))),
+                     "crossing": int(np.argmax(ratios[:, 1] > 0.5)) + 1}
+    # the slowest warm-up: its effective rate crosses 2/4 last, so x2 converges longest
+    assert dips[0.9]["crossing"] < dips[0.95]["crossing"] < dips[0.99]["crossing"]
+    assert dips[0.99]["x2"] < 1e-200  # "to about 1e-226"
+    assert dips[0.99]["turn"] == pytest.approx(1848, abs=5)
+    # climbing back by at most a factor 3 per step takes some 500 steps (log 1e226 / log 3)
+    assert dips[0.99]["at"] - dips[0.99]["turn"] > math.log(1e200) / math.log(3)
+    assert dips[0.99]["f"] < 1e-60 < dips[0.9]["f"]
+    assert dips[0.99]["f"] == pytest.approx(1e-68, rel=2)  # "about 1e-68"
+
+
+def test_larger_eps_f_climbs_back_in_proportion_to_eps(bowl):
+    path = trajectories.run(rules.Adadelta(eps=1e-2), bowl, START, steps=3000)
+    dip = int(np.argmin(path.values))
+    # f ~ 2 A^2 and A^2 grows by (3/16) eps per step after the dip: about 11 after 3000 steps
+    assert path.values[-1] == pytest.approx(2 * 3 / 16 * 1e-2 * (3000 - dip), rel=0.03)
+    assert round(path.values[-1]) == 11
+
+
+# -- the source article's adadelta -------------------------------------------------------------
+
+
+def test_the_articles_adadelta_is_torchs_at_lr_one(bowl):
+    article = article_000.run(article_000.adadelta, bowl, START, 1000, buffers=2, rho=0.9)
+    by_torch = trajectories.run_torch(lambda p: torch.optim.Adadelta(p, rho=0.9), bowl, START,
+                                      1000)
+    by_course_lib = trajectories.run_torch(lambda p: optim.Adadelta(p, rho=0.9), bowl, START,
+                                           1000)
+    size = np.abs(by_torch.points).max(axis=1)
+    assert (np.abs(article.points - by_torch.points).max(axis=1) / size).max() < 1e-13
+    assert np.array_equal(by_course_lib.points, by_torch.points)
+    # the article's function is the paper's formula, computed by hand in plain floats
+    np.testing.assert_allclose(article.final, adadelta_by_hand(1000), rtol=1e-12)
+    # and, with lr fixed at 1, its steep coordinate still flips after 1000 steps
+    late = article.points[900:, 1]
+    assert np.all(np.sign(late[1:]) != np.sign(late[:-1]))
+
+
+def test_articles_function_takes_no_learning_rate():
+    import inspect
+
+    parameters = list(inspect.signature(article_000.adadelta).parameters)
+    assert parameters == ["parameters", "sqrs", "deltas", "rho"]
+    assert "eps = 1e-6" in inspect.getsource(article_000.adadelta)
+
+
 # -- eps and rho -----------------------------------------------------------------------------
 
 
-def test_eps_sets_the_start_and_the_later_hovering(bowl):
+def test_eps_sets_the_start_and_the_later_growth(bowl):
     gradient = bowl.gradient(START)
     runs = {eps: trajectories.run(rules.Adadelta(eps=eps), bowl, START, steps=3000)
             for eps in (1e-6, 1e-4, 1e-2)}
@@ -209,7 +392,7 @@ def test_eps_sets_the_start_and_the_later_hovering(bowl):
     assert abs(runs[1e-2].points[1, 0] - START[0]) == pytest.approx(0.30, abs=0.005)
     # faster start ...
     assert runs[1e-2].values[20] < runs[1e-4].values[20] < runs[1e-6].values[20]
-    # ... larger hovering at lr = 1; with eps = 1e-2 f ends above its start
+    # ... faster growth of the flip at lr = 1; with eps = 1e-2 f ends above its start
     assert runs[1e-6].values[-1] < runs[1e-4].values[-1] < runs[1e-2].values[-1]
     assert runs[1e-2].values[-1] > bowl.value(START)
 
