@@ -18,12 +18,14 @@ class Adagrad(Rule):
         t ← t + 1
         g ← −g                                   if maximize
         g ← g + λ θ                              if λ ≠ 0
-        γ_t ← γ / (1 + (t − 1) η)                (learning-rate decay)
+        γ_t ← γ / (1 + (t − 1) δ)                (learning-rate decay)
         s ← s + g²
         θ ← θ − γ_t g / (√s + ε)                 (√(s + ε) with ``eps_inside_root``)
 
-    Symbols: γ is ``lr``, η is ``lr_decay``, λ is ``weight_decay``, ε is ``eps``,
+    Symbols: γ is ``lr``, δ is ``lr_decay``, λ is ``weight_decay``, ε is ``eps``,
     s₀ is ``initial_accumulator_value``; t and s are the state entries ``step`` and ``sum``.
+    (torch's documentation writes the decay as η; the chapters keep η for the learning rate,
+    so the decay is δ here.)
 
     Defaults are torch's: ``lr=1e-2, lr_decay=0, weight_decay=0,
     initial_accumulator_value=0, eps=1e-10, maximize=False``.
@@ -95,7 +97,7 @@ class Adagrad(Rule):
             grad = -grad
         # g ← g + λ θ
         grad = decay_or_l2(param, grad, lr, hp, ops)
-        # γ_t ← γ / (1 + (t − 1) η)
+        # γ_t ← γ / (1 + (t − 1) δ)
         clr = lr / (1 + (t - 1) * hp["lr_decay"])
         eps = hp["eps"]
         if sparse:
