@@ -585,7 +585,8 @@ def test_grouped_bars_mark_exact_zeros_on_a_log_axis():
                                ylabel="worst relative deviation", xlabel="algorithm")
     heights = sorted(p.get_height() for p in ax.patches)
     assert heights == [5e-14, 2e-13]  # no invented bar for the zeros
-    assert "exactly 0 (no bar on a log axis)" in legend_labels(ax)
+    assert legend_labels(ax) == ["torch", "array", "target $10^{-10}$",
+                                 "exactly 0 (no bar on a log axis)"]  # series, lines, marks
     assert "target $10^{-10}$" in legend_labels(ax)
     assert len(ax.collections[0].get_offsets()) == 2  # one marker per zero
     with pytest.raises(ValueError, match="log=True needs values >= 0"):

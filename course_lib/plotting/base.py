@@ -19,6 +19,9 @@ from typing import Any
 import matplotlib.pyplot as plt
 import numpy as np
 from matplotlib.axes import Axes
+from matplotlib.container import Container
+from matplotlib.lines import Line2D
+from matplotlib.patches import Patch
 from matplotlib.ticker import MaxNLocator
 
 __all__ = [
@@ -93,7 +96,7 @@ def legend(ax: Axes, where: str | None = "outside", *, ncols: int | None = None,
     if not isinstance(ax, Axes):
         raise TypeError(f"ax must be a matplotlib Axes, got {type(ax).__name__}")
     where = _legend_place(where)
-    handles, labels = ax.get_legend_handles_labels()
+    handles, labels = _series_first(*ax.get_legend_handles_labels())
     if extra:
         handles = list(extra) + handles
         labels = [h.get_label() for h in extra] + labels
@@ -111,6 +114,20 @@ def legend(ax: Axes, where: str | None = "outside", *, ncols: int | None = None,
     else:
         ax.legend(handles, labels, loc="best", fontsize=LEGEND_SIZE, ncols=ncols or 1)
     return ax
+
+
+def _kind(handle: Any) -> int:
+    """0 for bars and patches, 1 for drawn lines, 2 for marks (markers without a line)."""
+    if isinstance(handle, Line2D):
+        return 2 if handle.get_linestyle() in ("None", "none", "", " ") else 1
+    return 0 if isinstance(handle, Container | Patch) else 1
+
+
+def _series_first(handles: list[Any], labels: list[str]) -> tuple[list[Any], list[str]]:
+    """Legend entries in the order a reader needs them: the data series (bars, then lines),
+    then reference marks (start, minimum, "diverged at step k"), each group as drawn."""
+    order = sorted(range(len(handles)), key=lambda i: _kind(handles[i]))
+    return [handles[i] for i in order], [labels[i] for i in order]
 
 
 def _finish(ax: Axes, title: str, xlabel: str, ylabel: str,

@@ -15,6 +15,7 @@ from course_lib.plotting.base import (
     TITLE_SIZE,
     _callable,
     _series,
+    _series_first,
     _text,
     legend,
 )
@@ -35,10 +36,8 @@ def shared_legend(axes: list[Axes], *, ncols: int | None = None) -> None:
             ax.get_legend().remove()
     if not seen:
         return
-    # the series (drawn lines) first, then the marks (start, minimum, divergence)
-    lines = {k: h for k, h in seen.items() if getattr(h, "get_linestyle", lambda: "")()
-             not in ("None", "none", "")}
-    seen = {**lines, **{k: h for k, h in seen.items() if k not in lines}}
+    handles, labels = _series_first(list(seen.values()), list(seen))
+    seen = dict(zip(labels, handles, strict=True))
     fig = axes[0].figure
     fig.legend(list(seen.values()), list(seen), loc="outside lower center",
                ncols=ncols or min(3, len(seen)), fontsize=LEGEND_SIZE)
