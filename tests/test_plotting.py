@@ -593,6 +593,20 @@ def test_grouped_bars_mark_exact_zeros_on_a_log_axis():
         plotting.grouped_bars({"a": {"x": -1.0}}, log=True)
 
 
+def test_grouped_bars_write_numbers_and_draw_intervals():
+    groups = {"n = 1": {"sampled": 0.5, "2^-n": 0.5}, "n = 2": {"sampled": 0.146, "2^-n": 0.25}}
+    ax = plotting.grouped_bars(groups, fmt="{:.2g}",
+                               intervals={"n = 2": {"sampled": (0.14, 0.15)}})
+    texts = sorted(t.get_text() for t in ax.texts)
+    assert texts == ["0.15", "0.25", "0.5", "0.5"]
+    caps = [c for c in ax.containers if type(c).__name__ == "ErrorbarContainer"]
+    assert len(caps) == 1
+    segment = caps[0].lines[2][0].get_segments()[0]
+    np.testing.assert_allclose(segment[:, 1], [0.14, 0.15])
+    with pytest.raises(ValueError, match="must contain the value"):
+        plotting.grouped_bars(groups, intervals={"n = 2": {"sampled": (0.2, 0.3)}})
+
+
 def test_rate_heatmap_greys_out_divergence():
     lrs, betas = np.linspace(0.1, 1.0, 10), np.linspace(0.0, 0.9, 4)
     rates = 0.5 + lrs[None, :] * (1 - betas[:, None] / 2)  # >= 1 in a corner

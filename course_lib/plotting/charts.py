@@ -128,6 +128,8 @@ def grouped_bars(
     log: bool = False,
     lines: Mapping[str, float] | None = None,
     colors: Mapping[str, str] | None = None,
+    fmt: str | None = None,
+    intervals: Mapping[str, Mapping[str, tuple[float, float]]] | None = None,
     legend: str | None = "outside",
 ) -> Axes:
     """Groups of bars side by side: ``groups[group][series]`` is one bar (e.g. the deviation of
@@ -146,6 +148,9 @@ def grouped_bars(
         log: a logarithmic y axis (values must be >= 0; zeros are marked on the axis).
         lines: label -> value of horizontal reference lines (a target).
         colors: series label -> colour, overriding the palette.
+        fmt: the format of the numbers written on the bars (e.g. "{:.2g}"), or None.
+        intervals: ``intervals[group][series] = (low, high)``: an error bar on that bar
+            (e.g. a 95% interval); each must contain its value.
         legend: where the legend goes.
     """
     groups = _series(groups, "groups")
@@ -170,15 +175,38 @@ def grouped_bars(
         xs = [p + offset for p, row in zip(positions, table.values(), strict=True) if name in row]
         vs = [row[name] for row in table.values() if name in row]
         drawn = [(x, v) for x, v in zip(xs, vs, strict=True) if not (log and v == 0)]
-        ax.bar([x for x, _ in drawn], [v for _, v in drawn], width=width * 0.95,
-               color=palette[name], edgecolor="black", linewidth=0.6, label=name)
+        bars = ax.bar([x for x, _ in drawn], [v for _, v in drawn], width=width * 0.95,
+                      color=palette[name], edgecolor="black", linewidth=0.6, label=name)
+        if fmt is not None:
+            ax.bar_label(bars, labels=[fmt.format(v) for _, v in drawn], fontsize=TICK_SIZE - 1,
+                         padding=2)
         for x, v in zip(xs, vs, strict=True):
             if log and v == 0:
                 zeros_x.append(x)
                 zeros_c.append(palette[name])
+    for g, row in (_series(intervals, "intervals").items() if intervals else ()):
+        if g not in table:
+            raise ValueError(f"intervals names a group that is not drawn: {g!r}")
+        for name, pair in row.items():
+            if name not in table[g]:
+                raise ValueError(f"intervals[{g!r}] names a bar that is not drawn: {name!r}")
+            low, high = (float(v) for v in pair)
+            value = table[g][name]
+            if not low <= value <= high:
+                raise ValueError(f"intervals[{g!r}][{name!r}] = ({low}, {high}) must contain "
+                                 f"the value {value}")
+            i = series.index(name)
+            x = list(table).index(g) + (i - (len(series) - 1) / 2) * width
+            ax.errorbar([x], [value], yerr=[[value - low], [high - value]], fmt="none",
+                        ecolor="black", elinewidth=1.5, capsize=4, zorder=5)
     _reference_lines(ax, lines)
     if log:
         ax.set_yscale("log")
+        if fmt is not None:
+            low, high = ax.get_ylim()
+            ax.set_ylim(low, high * 3)
+    elif fmt is not None:
+        ax.margins(y=0.12)
     if zeros_x:
         on_axis = blended_transform_factory(ax.transData, ax.transAxes)
         ax.scatter(zeros_x, [0.03] * len(zeros_x), transform=on_axis, marker="o",
