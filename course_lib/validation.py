@@ -602,3 +602,31 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"{failures} run(s) FAILED", file=sys.stderr)
         return 1
     return 0
+
+
+# -- a learner's trajectory (used by course_lib.grading; added for the exercises) -----------------
+
+
+def agrees(ours: Any, reference: Any, dtype: torch.dtype = torch.float64) -> tuple[bool, int | None]:
+    """Whether a trajectory meets this module's target against the reference's, and where not.
+
+    ``ours`` and ``reference`` are ``(steps, n)`` arrays (a row per step); the verdict is the
+    one :func:`run_validation` gives course_lib (:class:`Deviation` and the float64 or float32
+    target). Returns ``(True, None)``, or ``(False, k)`` with k the first row that misses the
+    target on its own (or 0 if the shapes differ).
+
+    >>> agrees([[1.0, 2.0], [3.0, 4.0]], [[1.0, 2.0], [3.0, 4.0 + 1e-14]])
+    (True, None)
+    >>> agrees([[1.0, 2.0], [3.0, 4.5]], [[1.0, 2.0], [3.0, 4.0]])
+    (False, 1)
+    """
+    ours = torch.as_tensor(ours, dtype=torch.float64)
+    reference = torch.as_tensor(reference, dtype=torch.float64)
+    if ours.shape != reference.shape or ours.ndim != 2:
+        return False, 0
+    if _passed(Deviation.between(ours, reference), dtype):
+        return True, None
+    for row in range(reference.shape[0]):
+        if not _passed(Deviation.between(ours[row:row + 1], reference[row:row + 1]), dtype):
+            return False, row
+    return False, reference.shape[0] - 1

@@ -1,0 +1,541 @@
+"""The checks an exercise's test cells call: each names what is wrong, and how to find out.
+
+A test cell of a master notebook (otter's exception-based format) is one function whose
+parameters are the learner's answers, calling one helper of this module::
+
+    def test_nesterov_hidden(nesterov_step):
+        from course_lib.grading import checks, inputs
+        checks.rule(nesterov_step, "SGD", name="nesterov_step", torch_options={"nesterov": True},
+                    options=inputs.draw(3, lr=(0.05, 0.5), momentum=(0.5, 0.95)),
+                    problems=inputs.quadratics(3), state=["momentum_buffer"],
+                    hint="chapter 06, section 'Nesterov momentum'")
+
+A helper raises :class:`CheckFailed` with a message for the learner: the quantity, what it
+should be, what the learner's is, and the hint. It never lets an error of the learner's code
+(or a blank ``...`` answer) escape as a traceback.
+
+The same helpers run in two places:
+
+* in the learner's kernel (``grader.check("q3")``, the public checks; and ``otter run``):
+  the answers are the learner's own objects;
+* in ``make grade``: the answers are :class:`~course_lib.grading.session.RemoteFunction`
+  proxies and plain values from a confined child process; the reference runs and the
+  comparison happen in the grading process, which never ran the learner's code.
+
+Kinds of question and their helpers:
+
+* implement: :func:`rule` (an update rule against ``torch.optim``, whole trajectories),
+  :func:`path` (a whole run), :func:`schedule` (against ``lr_scheduler``),
+  :func:`optimizer_class` (a ``torch.optim.Optimizer`` subclass, parity and resuming);
+* compute/predict: :func:`number`, :func:`preview_number`, :func:`function`;
+* diagnose: a fixed snippet is an implement or a function question with the snippet as the
+  starting point (:func:`rule` with ``call=`` adapting its signature);
+* experiment: :func:`experiment` (rerun the learner's choice with hidden seeds).
+
+Trajectories are compared by :func:`course_lib.validation.agrees`, the verdict course_lib itself
+is validated with.
+"""
+
+from __future__ import annotations
+
+import copy
+import math
+from collections.abc import Callable, Sequence
+from typing import Any
+
+import numpy as np
+
+from course_lib.grading import inputs
+from course_lib.grading.inputs import Quadratic, format_value, public_rng
+from course_lib.grading.sandbox import Unsupported, plain
+
+__all__ = ["CheckFailed", "fail", "unpack", "rule", "path", "schedule", "optimizer_class", "number",
+           "preview_number", "function", "experiment"]
+
+
+class CheckFailed(AssertionError):
+    """A check's verdict on a learner's answer; its message is written for the learner."""
+
+
+def fail(message: str, hint: str = "") -> None:
+    """Raise :class:`CheckFailed` with ``message`` and, if given, the hint."""
+    raise CheckFailed(message + (f"\nHint: {hint}" if hint else ""))
+
+
+# -- reaching the learner's answers, in process or in the child -----------------------------------
+
+
+def _remote_types() -> tuple[type, ...]:
+    from course_lib.grading.session import RemoteClass, RemoteFunction
+
+    return RemoteFunction, RemoteClass
+
+
+def answer_value(value: Any, name: str, hint: str = "") -> Any:
+    """The learner's value as plain data, or a friendly failure if it is missing or blank."""
+    if value is None:
+        fail(f"`{name}` is not defined yet: write your answer and run its cell.", hint)
+    if value is Ellipsis:
+        fail(f"`{name}` is still `...`: replace the ... with your answer and run the cell.", hint)
+    if isinstance(value, Unsupported):
+        fail(f"`{name}` should be plain data (a number, an array, a dict); yours is "
+             f"{value.type_name}.", hint)
+    try:
+        out = plain(value)
+    except Exception:  # noqa: BLE001 - anything the wire format refuses
+        fail(f"`{name}` is a {type(value).__name__}, which the checks cannot read.", hint)
+    if isinstance(out, Unsupported):
+        fail(f"`{name}` should be a number, an array or a dict; yours is a {out.type_name}.", hint)
+    return out
+
+
+class LearnerFunction:
+    """Calls a learner's function (local or remote) and turns its failures into messages."""
+
+    def __init__(self, fn: Any, name: str, hint: str = ""):
+        if fn is None:
+            fail(f"`{name}` is not defined yet: write it and run its cell.", hint)
+        if fn is Ellipsis:
+            fail(f"`{name}` is still `...`: write the function and run its cell.", hint)
+        if not callable(fn) or isinstance(fn, _remote_types()[1:]):
+            fail(f"`{name}` should be a function; yours is "
+                 f"{getattr(fn, 'type_name', type(fn).__name__)}.", hint)
+        self.fn, self.name, self.hint = fn, name, hint
+        self.where = ""
+        self.remote = isinstance(fn, _remote_types())
+
+    def __call__(self, *args: Any, **kwargs: Any) -> Any:
+        """Call the learner's function; ``self.where`` ("at step 3") goes into messages."""
+        from course_lib.grading.session import ChildStopped, LearnerError
+
+        where = f" {self.where}" if self.where else ""
+        try:
+            if self.remote:
+                return self.fn(*args, **kwargs)
+            result = self.fn(*copy.deepcopy(args), **copy.deepcopy(kwargs))
+            return plain(result)
+        except LearnerError as exc:
+            fail(f"`{self.name}`{where} {exc}.", self.hint)
+        except ChildStopped as exc:
+            fail(f"`{self.name}`{where}: your notebook's process {exc}.", self.hint)
+        except Exception as exc:  # noqa: BLE001 - the learner's code raised, in process
+            fail(f"`{self.name}`{where} raised {type(exc).__name__}: {exc}.", self.hint)
+
+
+def unpack(result: Any, count: int, fn: LearnerFunction, what: str) -> tuple[Any, ...]:
+    """``result`` as ``count`` values, or a message saying what ``fn`` should return.
+
+    For ``call=`` adapters of :func:`rule`: ``param, v = unpack(fn(...), 2, fn, "(param, v)")``.
+    """
+    if result is None:
+        fail(f"`{fn.name}` {fn.where} returned None; it should return {what}. If you have not "
+             "written it yet, replace the ... in its body.", fn.hint)
+    if not isinstance(result, tuple | list) or len(result) != count:
+        fail(f"`{fn.name}` {fn.where} should return {count} things, {what}; it returned "
+             f"{format_value(result)}.", fn.hint)
+    return tuple(result)
+
+
+def _array(value: Any) -> np.ndarray | None:
+    if isinstance(value, Unsupported | dict | str) or value is None or value is Ellipsis:
+        return None
+    try:
+        return np.asarray(value, dtype=np.float64)
+    except (TypeError, ValueError):
+        return None
+
+
+def _agrees(ours: Any, reference: Any) -> tuple[bool, int | None]:
+    from course_lib.validation import agrees
+
+    return agrees(ours, reference)
+
+
+# -- implement: update rules ----------------------------------------------------------------------
+
+
+def _default_call(fn: LearnerFunction, param: np.ndarray, grad: np.ndarray,
+                  state: dict[str, Any], **options: Any) -> tuple[Any, Any]:
+    return unpack(fn(param, grad, state, **options), 2, fn, "(new_param, state)")
+
+
+def _options_text(options: dict[str, Any]) -> str:
+    return ", ".join(f"{k}={format_value(v, 4)}" for k, v in options.items())
+
+
+def rule(fn: Any, optimizer: str | type, *, name: str, options: Any, problems: Any,
+         steps: int = 30, torch_options: dict[str, Any] | None = None,
+         state: Sequence[str] = (), labels: dict[str, str] | None = None,
+         first_step_notes: dict[str, str] | None = None, call: Callable[..., Any] | None = None,
+         lrs: Any = None, hint: str = "") -> None:
+    """The learner's update rule follows ``torch.optim.<optimizer>`` over whole trajectories.
+
+    For every option set and problem, the learner's ``fn`` is applied ``steps`` times from the
+    problem's start, each time to the gradient at its own current point, and the path is
+    compared with the reference optimizer's on the same problem
+    (:func:`course_lib.validation.agrees`). ``fn`` is called as
+    ``fn(param, grad, state, **options)`` and returns ``(new_param, state)``, ``state`` being a
+    dict (empty before the first step) whose entries are named as torch names them; ``call``
+    adapts another signature: ``call(fn, param, grad, state, **options) -> (param, state)``.
+
+    Args:
+        options: option sets (torch's argument names): a list of dicts or an
+            :func:`~course_lib.grading.inputs.draw`. ``lrs`` may instead give a learning rate
+            per step (a list, or a callable of the generator), set as a scheduler would.
+        problems: :class:`~course_lib.grading.inputs.Quadratic` problems, a list or a draw.
+        torch_options: options given to torch only (e.g. ``{"nesterov": True}``).
+        state: state entries to compare when the paths part, in the order the rule updates them.
+        labels: how to call each state entry in messages (default: ``state['name']``).
+        first_step_notes: a remark per state entry, added when it is wrong after step 1.
+    """
+    from course_lib.grading import references
+
+    fn = LearnerFunction(fn, name, hint)
+    call = call or _default_call
+    rng = inputs.hidden_rng() if _drawn(options, problems, lrs) else public_rng()
+    option_sets = inputs.resolve(options, rng)
+    problem_list = inputs.resolve(problems, rng)
+    labels = {key: labels.get(key, f"state['{key}']") for key in state} if labels else \
+        {key: f"state['{key}']" for key in state}
+    for opts in option_sets:
+        for problem in problem_list:
+            schedule = list(lrs(rng) if callable(lrs) else lrs) if lrs is not None else None
+            reference = references.rule_run(optimizer, {**opts, **(torch_options or {})},
+                                            problem, steps, state, schedule)
+            mine = _learner_run(fn, call, opts, problem, steps, state, schedule)
+            ok, row = _agrees(mine.params[1:], reference.params[1:])
+            if ok:
+                continue
+            setting = _options_text({**opts, **(torch_options or {})})
+            if schedule is not None:
+                setting += f", learning rates {format_value(schedule, 3)} step by step"
+            header = (f"`{name}` does not follow torch.optim.{_class_name(optimizer)}({setting}) "
+                      f"on {problem}:")
+            detail = _diagnose(row + 1, mine, reference, state, labels, first_step_notes or {})
+            fail(f"{header}\n  {detail}", hint)
+
+
+def _drawn(*specs: Any) -> bool:
+    return any(isinstance(s, inputs.Draw) or callable(s) and not isinstance(s, type)
+               for s in specs if s is not None)
+
+
+def _class_name(optimizer: str | type) -> str:
+    return optimizer if isinstance(optimizer, str) else optimizer.__name__
+
+
+def _learner_run(fn: LearnerFunction, call: Callable[..., Any], options: dict[str, Any],
+                 problem: Quadratic, steps: int, state_names: Sequence[str],
+                 schedule: list[float] | None) -> Any:
+    from course_lib.grading.references import Run
+
+    x = problem.start.copy()
+    state: dict[str, Any] = {}
+    params, grads = [x.copy()], []
+    states: dict[str, list[Any]] = {key: [] for key in state_names}
+    for step in range(1, steps + 1):
+        grad = problem.gradient(x)
+        opts = dict(options)
+        if schedule is not None:
+            opts["lr"] = schedule[step - 1]
+        where = fn.where = f"at step {step}"
+        new_x, new_state = call(fn, x.copy(), grad.copy(), copy.deepcopy(state), **opts)
+        array = _array(new_x)
+        if array is None:
+            fail(f"`{fn.name}` {where} returned {format_value(new_x)} as the new parameter; it "
+                 "should be a numpy array like the parameter it was given.", fn.hint)
+        if array.shape != x.shape:
+            fail(f"`{fn.name}` {where} returned a parameter of shape {array.shape}; the parameter "
+                 f"it was given has shape {x.shape}.", fn.hint)
+        if not isinstance(new_state, dict):
+            fail(f"`{fn.name}` {where} returned {format_value(new_state)} as the state; it should "
+                 "be the state dict (start from the one you were given).", fn.hint)
+        x, state = array, new_state
+        params.append(x.copy())
+        grads.append(grad)
+        for key in state_names:
+            states[key].append(state.get(key))
+    return Run(np.array(params), np.array(grads), states)
+
+
+def _diagnose(step: int, mine: Any, reference: Any, state_names: Sequence[str],
+              labels: dict[str, str], notes: dict[str, str]) -> str:
+    """What first goes wrong after ``step`` (1-based): a state entry in update order, or θ."""
+    candidates = {"the gradient": reference.grads[step - 1],
+                  "the parameter before the step": reference.params[step - 1]}
+    if step > 1:
+        for key in state_names:
+            previous = reference.states[key][step - 2]
+            if previous is not None:
+                candidates[f"the previous {labels[key]}"] = previous
+    for key in state_names:
+        expected, got = reference.states[key][step - 1], mine.states[key][step - 1]
+        if expected is None:
+            continue
+        if got is None:
+            return (f"after step {step} your state has no entry '{key}': keep "
+                    f"{labels[key]} there, under torch's name.")
+        got_array = _array(got)
+        if got_array is None or got_array.shape != np.shape(expected):
+            return (f"after step {step}, {labels[key]} should be {format_value(expected)}; yours "
+                    f"is {format_value(got)}.")
+        if not _agrees(np.atleast_1d(got_array)[None], np.atleast_1d(expected)[None])[0]:
+            note = notes.get(key) if step == 1 else None
+            return _should_be(f"after step {step}, {labels[key]}", expected, got_array,
+                              candidates, note)
+    return _should_be(f"after step {step}, the parameter", reference.params[step],
+                      mine.params[step], candidates,
+                      None, before=reference.params[step - 1])
+
+
+def _should_be(what: str, expected: Any, got: Any, candidates: dict[str, Any],
+               note: str | None, before: Any = None) -> str:
+    expected_rel = _relation(expected, candidates)
+    got_rel = _relation(got, candidates)
+    if expected_rel and expected_rel.startswith("equal to"):
+        exp_text = f"equal {expected_rel[len('equal to '):]}, {format_value(expected)}"
+    else:
+        exp_text = f"be {format_value(expected)}" + (f" ({expected_rel})" if expected_rel else "")
+    text = f"{what} should {exp_text}"
+    if note:
+        text += f" ({note})"
+    text += f"; yours is {got_rel + ', ' if got_rel else ''}{format_value(got)}"
+    if before is not None and not got_rel:
+        step_expected = np.asarray(expected) - np.asarray(before)
+        step_got = np.asarray(got) - np.asarray(before)
+        ratio = _scalar_multiple(step_got, step_expected)
+        if ratio is not None and not math.isclose(ratio, 1.0, rel_tol=1e-6):
+            text += f": your step is {format_value(ratio, 4)} × torch's step"
+    return text + "."
+
+
+def _scalar_multiple(value: Any, base: Any) -> float | None:
+    value, base = np.asarray(value, dtype=np.float64), np.asarray(base, dtype=np.float64)
+    if value.shape != base.shape or not np.all(np.isfinite(value)):
+        return None
+    norm = float(base.reshape(-1) @ base.reshape(-1))
+    if norm == 0.0:
+        return None
+    scale = float(value.reshape(-1) @ base.reshape(-1)) / norm
+    if np.allclose(value, scale * base, rtol=1e-7, atol=1e-12 * max(1.0, np.abs(value).max())):
+        return scale
+    return None
+
+
+def _relation(value: Any, candidates: dict[str, Any]) -> str | None:
+    """``value`` in words: "equal to the gradient", "0.9 × the gradient", "zero", or None."""
+    array = _array(value)
+    if array is None:
+        return None
+    if not np.all(np.isfinite(array)):
+        return "not finite (NaN or inf)"
+    if array.size and not np.any(array):
+        return "zero"
+    for label, candidate in candidates.items():
+        scale = _scalar_multiple(array, candidate)
+        if scale is None:
+            continue
+        if math.isclose(scale, 1.0, rel_tol=1e-9):
+            return f"equal to {label}"
+        if math.isclose(scale, -1.0, rel_tol=1e-9):
+            return f"minus {label}"
+        return f"{format_value(scale, 4)} × {label}"
+    return None
+
+
+# -- implement: whole runs, schedules, optimizer classes ------------------------------------------
+
+
+def path(fn: Any, optimizer: str | type, *, name: str, options: Any, problems: Any,
+         steps: int = 20, hint: str = "") -> None:
+    """``fn(gradient, x0, lr, steps)`` returns the whole path, which must be torch's.
+
+    ``gradient`` is the problem's gradient as a function; the path has ``steps + 1`` rows, the
+    start first. Compared with ``torch.optim.<optimizer>`` as :func:`rule` does.
+    """
+    fn = LearnerFunction(fn, name, hint)
+    rng = inputs.hidden_rng() if _drawn(options, problems) else public_rng()
+    from course_lib.grading import references
+
+    for opts in inputs.resolve(options, rng):
+        for problem in inputs.resolve(problems, rng):
+            reference = references.rule_run(optimizer, opts, problem, steps)
+            fn.where = f"on {problem}"
+            got = fn(problem.gradient_function(), problem.start.copy(), steps=steps, **opts)
+            setting = f"{_options_text(opts)}, steps={steps}"
+            array = _array(got)
+            if array is None:
+                fail(f"`{name}(gradient, x0, {setting})` returned {format_value(got)}; it should "
+                     "return the path as an array with one row per point, the start first.", hint)
+            expected_shape = reference.params.shape
+            if array.shape != expected_shape:
+                fail(f"`{name}(gradient, x0, {setting})` on {problem} returned an array of shape "
+                     f"{array.shape}; it should have shape {expected_shape}: {steps + 1} points "
+                     "(the start, then one per step), each with as many numbers as x0.", hint)
+            ok, row = _agrees(array, reference.params)
+            if not ok:
+                candidates = {"the gradient": reference.grads[row - 1]} if row else {}
+                detail = _should_be(f"point {row} (after {row} steps)", reference.params[row],
+                                    array[row], candidates, None,
+                                    before=reference.params[row - 1] if row else None)
+                fail(f"`{name}` does not follow torch.optim.{_class_name(optimizer)}({setting}) "
+                     f"on {problem}:\n  {detail}", hint)
+
+
+def schedule(fn: Any, scheduler: str, *, name: str, options: Any, steps: int = 40,
+             base_lr: float = 0.1, call: Callable[..., Any] | None = None, hint: str = "") -> None:
+    """``fn(t, base_lr, **options)``, the learning rate of update t (0-based), is torch's.
+
+    The reference is ``torch.optim.lr_scheduler.<scheduler>`` stepped after every
+    ``optimizer.step()``; ``call(fn, t, base_lr, **options)`` adapts another signature.
+    """
+    fn = LearnerFunction(fn, name, hint)
+    rng = inputs.hidden_rng() if _drawn(options) else public_rng()
+    from course_lib.grading import references
+
+    for opts in inputs.resolve(options, rng):
+        expected = references.schedule_lrs(scheduler, opts, steps, base_lr)
+        got = []
+        for t in range(steps):
+            where = fn.where = f"at t={t}"
+            value = call(fn, t, base_lr, **opts) if call else fn(t, base_lr, **opts)
+            number_value = _array(value)
+            if number_value is None or number_value.size != 1:
+                fail(f"`{name}` {where} returned {format_value(value)}; it should return one "
+                     "number, the learning rate.", hint)
+            got.append(float(number_value.reshape(-1)[0]))
+        ok, row = _agrees(np.array(got)[:, None], expected[:, None])
+        if not ok:
+            fail(f"`{name}` does not match torch.optim.lr_scheduler.{scheduler}"
+                 f"({_options_text(opts)}) with base lr {base_lr:g}: at update t={row} the "
+                 f"learning rate should be {expected[row]:.6g}; yours is {got[row]:.6g}.", hint)
+
+
+def optimizer_class(cls: Any, reference: str, *, name: str, options: Any, problems: Any,
+                    steps: int = 20, resume_at: int | None = None, hint: str = "") -> None:
+    """A learner's ``torch.optim.Optimizer`` subclass takes ``torch.optim.<reference>``'s path.
+
+    With ``resume_at=k``, the learner's run is stopped after step k, its ``state_dict`` saved
+    and loaded into a new instance, and continued (the path must be unchanged).
+    """
+    from course_lib.grading import references, sandbox
+    from course_lib.grading.session import ChildStopped, LearnerError, RemoteClass
+
+    if cls is None or cls is Ellipsis:
+        fail(f"`{name}` is not defined yet: write the class and run its cell.", hint)
+    remote = isinstance(cls, RemoteClass)
+    if not remote and not isinstance(cls, type):
+        fail(f"`{name}` should be a class (a torch.optim.Optimizer subclass).", hint)
+    rng = inputs.hidden_rng() if _drawn(options, problems) else public_rng()
+    for opts in inputs.resolve(options, rng):
+        for problem in inputs.resolve(problems, rng):
+            expected = references.rule_run(reference, opts, problem, steps)
+            kwargs = {"hessian": problem.hessian, "b": problem.b, "start": problem.start,
+                      "options": opts, "steps": steps, "resume_at": resume_at}
+            what = f"`{name}({_options_text(opts)})`" + (
+                f" saved after step {resume_at} and resumed" if resume_at else "")
+            try:
+                if remote:
+                    result = cls.session.drive("optimizer_class", cls.name, kwargs,
+                                               seconds=max(10.0, cls.session.limits.call_seconds))
+                else:
+                    result = plain(sandbox.drive_optimizer_class(cls, **kwargs))
+            except (LearnerError, ChildStopped) as exc:
+                fail(f"{what} {exc}.", hint)
+            except Exception as exc:  # noqa: BLE001 - the learner's class raised, in process
+                fail(f"{what} raised {type(exc).__name__}: {exc}.", hint)
+            got = _array(result.get("path") if isinstance(result, dict) else None)
+            if got is None or got.shape != expected.params[1:].shape:
+                fail(f"{what} on {problem} did not produce a path of {steps} steps.", hint)
+            ok, row = _agrees(got, expected.params[1:])
+            if not ok:
+                detail = _should_be(f"after step {row + 1}, the parameter",
+                                    expected.params[row + 1], got[row],
+                                    {"the gradient": expected.grads[row]}, None,
+                                    before=expected.params[row])
+                fail(f"{what} does not follow torch.optim.{reference}({_options_text(opts)}) on "
+                     f"{problem}:\n  {detail}", hint)
+
+
+# -- compute / predict ----------------------------------------------------------------------------
+
+
+def number(value: Any, expected: float, *, name: str, rtol: float = 1e-6, atol: float = 1e-12,
+           what: str = "", hint: str = "") -> None:
+    """The learner's number equals ``expected`` (computed by the check) to ``rtol``/``atol``."""
+    got = _single_number(answer_value(value, name, hint), name, hint)
+    if not math.isclose(got, float(expected), rel_tol=rtol, abs_tol=atol):
+        subject = what or f"`{name}`"
+        fail(f"{subject} is not right: yours is {got:.6g}.", hint)
+
+
+def preview_number(value: Any, *, name: str, low: float | None = None, high: float | None = None,
+                   hint: str = "") -> None:
+    """A public check of form only: one finite number, optionally within ``[low, high]``."""
+    got = _single_number(answer_value(value, name, hint), name, hint)
+    if (low is not None and got < low) or (high is not None and got > high):
+        fail(f"`{name}` = {got:.6g} cannot be right: it should lie between "
+             f"{format_value(low)} and {format_value(high)}.", hint)
+
+
+def _single_number(value: Any, name: str, hint: str) -> float:
+    array = _array(value)
+    if isinstance(value, bool) or array is None or array.size != 1:
+        fail(f"`{name}` should be one number; yours is {format_value(value)}.", hint)
+    got = float(array.reshape(-1)[0])
+    if not math.isfinite(got):
+        fail(f"`{name}` should be a finite number; yours is {got}.", hint)
+    return got
+
+
+def function(fn: Any, cases: Any, reference: Callable[..., Any], *, name: str,
+             rtol: float = 1e-9, atol: float = 1e-12, show: Callable[..., str] | None = None,
+             hint: str = "") -> None:
+    """``fn(*case)`` equals ``reference(*case)`` for every case (a list of argument tuples, or a
+    draw of them); ``show(*case)`` describes a case in messages (default: the arguments)."""
+    fn = LearnerFunction(fn, name, hint)
+    rng = inputs.hidden_rng() if _drawn(cases) else public_rng()
+    for case in inputs.resolve(cases, rng):
+        args = case if isinstance(case, tuple) else (case,)
+        described = show(*args) if show else ", ".join(format_value(a) for a in args)
+        expected = reference(*args)
+        fn.where = f"for {described}"
+        got = fn(*args)
+        got_array, exp_array = _array(got), np.asarray(expected, dtype=np.float64)
+        if got_array is None or got_array.shape != exp_array.shape:
+            wanted = ("one number" if exp_array.ndim == 0
+                      else f"an array of shape {exp_array.shape}")
+            fail(f"`{name}({described})` returned {format_value(got)}; it should return {wanted}.",
+                 hint)
+        if not np.allclose(got_array, exp_array, rtol=rtol, atol=atol, equal_nan=False):
+            fail(f"`{name}({described})` should be {format_value(expected)}; yours is "
+                 f"{format_value(got)}.", hint)
+
+
+# -- experiment -----------------------------------------------------------------------------------
+
+
+def experiment(choice: Any, run: Callable[[Any, int], float], *, name: str, target: float,
+               seeds: int = 1, budget: Callable[[Any], str | None] | None = None,
+               metric: str = "the result", hint: str = "") -> None:
+    """Rerun the learner's choice (plain data) with hidden seeds; every result reaches ``target``.
+
+    ``run(choice, seed)`` is the check's own code (e.g. a ``course_lib.training`` run), so
+    it executes in the grading process. ``budget(choice)`` returns a message if the choice
+    breaks the rules of the question (too many epochs, an unknown optimizer), else None.
+    """
+    value = answer_value(choice, name, hint)
+    if budget is not None:
+        problem = budget(value)
+        if problem:
+            fail(f"`{name}` = {format_value(value)}: {problem}", hint)
+    rng = inputs.hidden_rng()
+    for seed in rng.integers(0, 2**31 - 1, size=seeds):
+        try:
+            result = float(run(value, int(seed)))
+        except Exception as exc:  # noqa: BLE001 - the choice could not be run (bad values)
+            fail(f"`{name}` = {format_value(value)} could not be run: "
+                 f"{type(exc).__name__}: {exc}.", hint)
+        if not result >= target:
+            fail(f"with your choice {format_value(value)} and a new seed, {metric} is "
+                 f"{result:.4g}; it should be at least {target:g}.", hint)
