@@ -685,3 +685,24 @@ def test_whole_step_ticks_do_not_crowd_a_narrow_axis():
     labels = [t.get_window_extent() for t in ax.get_xticklabels() if t.get_text()]
     assert all(a.x1 < b.x0 for a, b in zip(labels, labels[1:], strict=False))
     plt.close(fig)
+
+
+def test_scatter_colours_groups_by_optimizer_and_checks_its_input():
+    from matplotlib.colors import to_rgba
+
+    xs, ys = np.array([0.1, 0.5, 0.9]), np.array([3.0, 1.0, 0.5])
+    ax = plotting.scatter({"Adagrad": (xs, ys), "SGD": (xs, 2 * ys)}, xlabel="share",
+                          ylabel="multiplier", logy=True)
+    first, second = ax.collections[0], ax.collections[1]
+    np.testing.assert_array_equal(first.get_offsets(), np.column_stack([xs, ys]))
+    assert tuple(first.get_facecolor()[0][:3]) == to_rgba(plotting.OPTIMIZER_COLORS["adagrad"])[:3]
+    assert tuple(second.get_facecolor()[0][:3]) == to_rgba(plotting.OPTIMIZER_COLORS["sgd"])[:3]
+    assert ax.get_yscale() == "log" and ax.get_xlabel() == "share"
+    assert [t.get_text() for t in ax.get_legend().get_texts()] == ["Adagrad", "SGD"]
+    with pytest.raises(ValueError, match="same"):
+        plotting.scatter({"a": ([1.0, 2.0], [1.0])})
+    with pytest.raises(ValueError, match="logy"):
+        plotting.scatter({"a": ([1.0, 2.0], [1.0, 0.0])}, logy=True)
+    with pytest.raises(TypeError, match="pair"):
+        plotting.scatter({"a": [1.0, 2.0, 3.0]})
+    plt.close("all")

@@ -33,6 +33,7 @@ exported here and tested in tests/test_plotting.py):
 * :mod:`~course_lib.plotting.grids`: panels under one title with one legend;
 * :mod:`~course_lib.plotting.charts`: bars, grouped bars, a rate over a grid of settings;
 * :mod:`~course_lib.plotting.analysis`: eigencomponents of a run;
+* :mod:`~course_lib.plotting.points`: point clouds, one marker per item (pixels, weights);
 * :mod:`~course_lib.plotting.references`: predicted curves drawn over measured ones;
 * :mod:`~course_lib.plotting.spread`: the mean of seeded runs with their range;
 * :mod:`~course_lib.plotting.tables`: printed tables with rounded numbers.
@@ -79,6 +80,7 @@ from course_lib.plotting.palette import (
     path_style,
     shades,
 )
+from course_lib.plotting.points import scatter
 from course_lib.plotting.references import reference_curves
 from course_lib.plotting.spread import mean_and_range
 from course_lib.plotting.tables import format_number, format_table, table
@@ -114,6 +116,7 @@ __all__ = [
     "path_style",
     "rate_heatmap",
     "reference_curves",
+    "scatter",
     "schedule_plot",
     "shades",
     "shared_legend",
