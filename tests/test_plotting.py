@@ -441,6 +441,12 @@ def test_a_path_that_leaves_the_window_and_comes_back_is_drawn_whole():
     assert not [t for t in legend_labels(ax) if "diverged" in t]
 
 
+def test_a_start_on_the_edge_of_the_window_is_shown_whole():
+    f = objectives.saddle()  # window [-1, 1]^2
+    ax = plotting.contour_2d(f, {"p": [[1.0, 0.0], [0.8, 0.0]]}, levels=5)
+    assert ax.get_xlim()[1] > 1.05 and ax.get_ylim() == (-1.0, 1.0)
+
+
 def test_diverged_at():
     window = ((-1.0, 1.0), (-1.0, 1.0))  # widened by half its span: [-2, 2]^2
     assert plotting.diverged_at([[0.0, 0.0], [1.5, 0.0], [0.1, 0.0]], window) is None

@@ -85,13 +85,15 @@ def _window(domain: Any) -> Window:
 
 
 def _union(window: Window, points: np.ndarray) -> Window:
-    """The window widened (with a 5% margin) to hold every point."""
+    """The window widened to hold every point with a margin: a point on or near the edge
+    (within 2% of the span) would show half a marker, so the window then grows by 5%."""
     if points.size == 0:
         return window
     out = []
     for i, (low, high) in enumerate(window):
         p_low, p_high = float(points[:, i].min()), float(points[:, i].max())
-        if p_low < low or p_high > high:
+        near = 0.02 * (high - low)
+        if p_low < low + near or p_high > high - near:
             low, high = _padded(min(low, p_low), max(high, p_high))
         out.append((low, high))
     return tuple(out)
