@@ -206,6 +206,8 @@ def test_comparison_grid_calls_each_panel_once():
 def test_surface_3d_marks_points():
     ax = plotting.surface_3d(objectives.saddle(), marks={"saddle point": (0.0, 0.0)})
     assert ax.name == "3d" and ax.get_title() and ax.get_zlabel()
+    assert legend_labels(ax) == ["saddle point"]  # a lone mark is named too
+    assert line(ax, "saddle point").get_marker() != "*"  # the gold star means a minimum
     ax = plotting.surface_3d(objectives.bowl(), marks={"minimum": (0, 0), "start": (-5, -2)})
     assert legend_labels(ax) == ["minimum", "start"]
 

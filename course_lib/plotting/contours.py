@@ -364,10 +364,12 @@ def surface_3d(
         marks = {} if objective.minimizer is None else {"minimum": objective.minimizer}
     for i, (key, point) in enumerate(_series(marks, "marks").items() if marks else ()):
         point = _path_2d([point], f"marks[{key!r}]")[0]
-        marker, color = ("*", "gold") if i == 0 else ("o", f"C{i + 1}")
+        # a gold star means a minimum, as on the contour plots; other points get white marks
+        marker, color = (("*", "gold") if "minimum" in key.lower() else
+                         (_MARK_MARKERS[i % len(_MARK_MARKERS)], "white"))
         ax.plot(point[:1], point[1:], [objective.value(point)], marker, ms=14, color=color,
-                mec="black", ls="none", label=key)
+                mec="black", mew=1.5, ls="none", label=key)
     ax.set_zlabel("f(x)", fontsize=LABEL_SIZE, labelpad=8)
     ax.tick_params(axis="z", labelsize=TICK_SIZE)
     return _finish(ax, _text(title, "title") or f"$f(x) = {objective.formula}$",
-                   "$x_1$", "$x_2$", legend)
+                   "$x_1$", "$x_2$", legend, minimum=1)
