@@ -4,15 +4,48 @@ Every number the chapter's prose states is recomputed here with course_lib and c
 hand-worked closed form, a plain-Python transcription of the paper's formula, or torch.optim.
 """
 
+import json
 import math
+import pathlib
+import re
 
 import numpy as np
 import pytest
 import torch
 
 from course_lib import data, objectives, optim, rules, training, trajectories, validation
+from course_lib.articles import article_000 as a000
+
+NOTEBOOK = pathlib.Path(__file__).resolve().parents[1] / "chapters" / "10_adam.ipynb"
 
 BETA1, BETA2, EPS = 0.9, 0.999, 1e-8
+
+
+def printed_line(prefix):
+    """The first line the stored notebook printed (stdout) that starts with ``prefix``."""
+    cells = json.loads(NOTEBOOK.read_text(encoding="utf-8"))["cells"]
+    text = "".join("".join(out.get("text", "")) for cell in cells if cell["cell_type"] == "code"
+                   for out in cell["outputs"] if out.get("output_type") == "stream")
+    lines = [line for line in text.splitlines() if line.startswith(prefix)]
+    assert lines, f"the notebook prints no line starting with {prefix!r}"
+    return lines[0]
+
+
+def printed_table(header_prefix):
+    """The rows of the table the stored notebook printed under a header starting with
+    ``header_prefix``: row label -> its cells (columns are separated by two or more spaces)."""
+    cells = json.loads(NOTEBOOK.read_text(encoding="utf-8"))["cells"]
+    text = "".join("".join(out.get("text", "")) for cell in cells if cell["cell_type"] == "code"
+                   for out in cell["outputs"] if out.get("output_type") == "stream")
+    lines = text.splitlines()
+    start = next(i for i, line in enumerate(lines) if line.startswith(header_prefix))
+    rows = {}
+    for line in lines[start + 2:]:
+        fields = re.split(r"\s{2,}", line.strip())
+        if len(fields) < 2:
+            break
+        rows[fields[0]] = fields[1:]
+    return rows
 
 
 def run_constant_gradient(rule, grad, updates):
@@ -169,6 +202,165 @@ def test_adam_on_the_stretched_bowl():
     assert rmsprop.values[20] < 1e-4
     f20 = 0.1 * reference[20][0] ** 2 + 2 * reference[20][1] ** 2
     assert round(f20, 2) == 0.19
+
+
+
+# -- the bowl with noisy gradients ----------------------------------------------------------------
+
+NOISY_SEEDS = 100
+
+
+def torch_noisy_bowl(make_optimizer, seed, steps=200, lr=0.4, sigma=1.0):
+    """f(x_t) of a torch optimizer on 0.1 x1^2 + 2 x2^2 with N(0, sigma^2) gradient noise.
+
+    The noise of run ``seed`` is drawn as trajectories.run draws it: one standard_normal(2) per
+    update from ``np.random.default_rng(seed)``; the gradient itself is worked out by hand.
+    """
+    rng = np.random.default_rng(seed)
+    x = torch.tensor([-5.0, -2.0], dtype=torch.float64, requires_grad=True)
+    optimizer = make_optimizer([x], lr)
+    values = [0.1 * 25 + 2 * 4]
+    for _ in range(steps):
+        with torch.no_grad():
+            x1, x2 = x.tolist()
+            noise = rng.standard_normal(2)
+            x.grad = torch.tensor([0.2 * x1 + sigma * noise[0], 4 * x2 + sigma * noise[1]],
+                                  dtype=torch.float64)
+        optimizer.step()
+        x1, x2 = x.tolist()
+        values.append(0.1 * x1 * x1 + 2 * x2 * x2)
+    return np.array(values)
+
+
+@pytest.fixture(scope="module")
+def noisy_settled():
+    makers = {
+        "Adam": lambda p, lr: torch.optim.Adam(p, lr=lr),
+        "Adam, β₁ = 0": lambda p, lr: torch.optim.Adam(p, lr=lr, betas=(0.0, 0.999)),
+        "RMSprop (α = 0.9)": lambda p, lr: torch.optim.RMSprop(p, lr=lr, alpha=0.9),
+    }
+    return {name: np.array([torch_noisy_bowl(make, seed)[101:].mean()
+                            for seed in range(NOISY_SEEDS)])
+            for name, make in makers.items()}
+
+
+def test_with_noise_adam_settles_lower_than_rmsprop(noisy_settled):
+    adam, no_momentum, rmsprop = (noisy_settled[k] for k in
+                                  ("Adam", "Adam, β₁ = 0", "RMSprop (α = 0.9)"))
+    assert int(np.sum(adam < rmsprop)) == 99                        # "on 99 of the 100 runs"
+    assert 0.28 < 1 - adam.mean() / rmsprop.mean() < 0.40           # "about a third lower"
+    # most of the gain is the momentum: beta1 = 0 settles close to RMSprop
+    assert rmsprop.mean() - no_momentum.mean() < 0.5 * (no_momentum.mean() - adam.mean())
+    # the printed table (course_lib's run_many) shows these numbers
+    table = printed_table("mean f, updates 101-200")
+    for name, per_run in noisy_settled.items():
+        half_width = 1.96 * per_run.std(ddof=1) / math.sqrt(NOISY_SEEDS)
+        assert table[name][1:] == [f"{per_run.mean():.3f}", f"{half_width:.3f}"]
+    assert printed_line("Adam below RMSprop on").startswith("Adam below RMSprop on 99 of 100")
+
+
+def test_without_noise_rmsprop_keeps_bouncing_and_adam_settles():
+    bowl = objectives.stretched_bowl()
+    makers = {"Adam": lambda p: torch.optim.Adam(p, lr=0.4),
+              "Adam, β₁ = 0": lambda p: torch.optim.Adam(p, lr=0.4, betas=(0.0, 0.999)),
+              "RMSprop (α = 0.9)": lambda p: torch.optim.RMSprop(p, lr=0.4, alpha=0.9)}
+    runs = {name: trajectories.run_torch(make, bowl, (-5.0, -2.0), 200)
+            for name, make in makers.items()}
+    settled = {name: run.values[101:].mean() for name, run in runs.items()}
+    assert settled["Adam, β₁ = 0"] < settled["Adam"] < 1e-4           # settles, fastest without β1
+    assert runs["Adam, β₁ = 0"].values[200] < 1e-70                    # the figure's panel title
+    assert round(settled["RMSprop (α = 0.9)"], 2) == 0.08             # "bouncing at f ≈ 0.08"
+    late_steps = np.abs(np.diff(runs["RMSprop (α = 0.9)"].points, axis=0))[100:].mean(axis=0)
+    assert np.all((0.35 < late_steps) & (late_steps < 0.41))          # "about γ = 0.4 long"
+    assert runs["RMSprop (α = 0.9)"].values[20] < 1e-4 < runs["Adam"].values[20]  # its early lead
+    table = printed_table("mean f, updates 101-200")
+    for name, value in settled.items():
+        assert table[name][0] == f"{value:.6f}"
+
+
+def test_a_leaky_average_keeps_a_fraction_of_the_noise():
+    beta = BETA1
+    by_series = math.sqrt(sum(((1 - beta) * beta**k) ** 2 for k in range(2000)))
+    assert by_series == pytest.approx(math.sqrt((1 - beta) / (1 + beta)), rel=1e-12)
+    assert round(by_series, 2) == 0.23
+    noise = np.random.default_rng(0).standard_normal(200_000)
+    m, kept = 0.0, []
+    for g in noise:
+        m = beta * m + (1 - beta) * g
+        kept.append(m)
+    assert np.std(kept[100:]) == pytest.approx(by_series, rel=0.02)
+
+
+# -- the source article's Adam (article 000) ------------------------------------------------------
+
+
+def article_adam_by_hand(gradient, start, lr, steps, eps=1e-8):
+    """The article's formula in plain floats: PyTorch's Adam with sqrt(s_hat + eps) below."""
+    x, m, v, path = list(start), [0.0, 0.0], [0.0, 0.0], [tuple(start)]
+    for t in range(1, steps + 1):
+        g = gradient(x)
+        for i in range(2):
+            m[i] = BETA1 * m[i] + (1 - BETA1) * g[i]
+            v[i] = BETA2 * v[i] + (1 - BETA2) * g[i] ** 2
+            x[i] -= lr * (m[i] / (1 - BETA1**t)) / math.sqrt(v[i] / (1 - BETA2**t) + eps)
+        path.append(tuple(x))
+    return np.array(path)
+
+
+SCALES = {"the bowl": 1.0, "the bowl × 1e-6": 1e-6}
+
+
+@pytest.fixture(scope="module")
+def article_runs():
+    out = {}
+    for name, scale in SCALES.items():
+        problem = objectives.quadratic((0.2 * scale, 4 * scale))
+        out[name] = {
+            "article": a000.run(a000.adam, problem, (-5.0, -2.0), 50, buffers=2, pass_t=True,
+                                lr=0.4),
+            "hand": article_adam_by_hand(lambda x, s=scale: (0.2 * s * x[0], 4 * s * x[1]),
+                                         (-5.0, -2.0), 0.4, 50),
+            "torch": trajectories.run_torch(lambda p: torch.optim.Adam(p, lr=0.4), problem,
+                                            (-5.0, -2.0), 50),
+            "ours": trajectories.run_torch(lambda p: optim.Adam(p, lr=0.4), problem,
+                                           (-5.0, -2.0), 50),
+            "textbook": textbook_adam_2d(lambda x, s=scale: (0.2 * s * x[0], 4 * s * x[1]),
+                                         (-5.0, -2.0), 0.4, 50),
+        }
+    return out
+
+
+def test_the_article_runs_its_own_formula(article_runs):
+    for runs in article_runs.values():
+        np.testing.assert_allclose(runs["article"].points, runs["hand"], rtol=1e-12, atol=1e-15)
+        np.testing.assert_allclose(runs["torch"].points, runs["textbook"], rtol=0, atol=1e-12)
+        np.testing.assert_array_equal(runs["ours"].points, runs["torch"].points)  # bit for bit
+
+
+def test_where_the_article_parts_from_torch(article_runs):
+    # the denominator factor sqrt(1 + (1e-4 / |g|)^2) for a steady gradient g
+    def factor(g):
+        return math.sqrt(g * g + 1e-8) / g
+
+    assert round(factor(0.1) - 1, 7) == 5e-7
+    assert round(factor(1e-4) - 1, 2) == 0.41
+    assert round(factor(1e-6)) == 100
+    assert math.sqrt(1e-8) == pytest.approx(1e-4)
+    bowl, scaled = article_runs["the bowl"], article_runs["the bowl × 1e-6"]
+    gap = np.abs(bowl["article"].points - bowl["torch"].points).max()
+    assert 1e-9 < gap < 2.5e-8 and f"{gap:.1e}" == "1.7e-08"          # "agree to 2e-8"
+    # scaled by 1e-6: torch's path barely moves, the article's crawls
+    moved = np.abs(scaled["torch"].points - bowl["torch"].points).max()
+    assert round(moved, 2) == 0.05
+    article = scaled["article"].points
+    steps_x1 = np.abs(np.diff(article[:, 0]))
+    assert np.all(steps_x1 <= 0.4 * 1e-6 / 1e-4 + 1e-12)              # at most 0.004 per update
+    assert round(article[-1, 0], 2) == -4.80
+    assert np.abs(article - scaled["torch"].points).max() > 1
+    # the printed table
+    table = printed_table("problem ")
+    assert table["the bowl × 1e-6"][3] == f"({article[-1, 0]:.4f}, {article[-1, 1]:.4f})"
+    assert table["the bowl"][:2] == ["0.0e+00", f"{gap:.1e}"]
 
 
 def test_regression_demo():
