@@ -76,7 +76,7 @@ _WORD = re.compile(r"[a-z0-9]+")
 _CYCLE = ("#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd", "#8c564b", "#e377c2",
           "#7f7f7f", "#bcbd22", "#17becf")
 #: Dash patterns and markers, one pair per series, cycled.
-_DASHES = ("-", "--", ":", "-.", (0, (6, 2, 1, 2, 1, 2)))
+_DASHES = ("-", "--", "-.", ":", (0, (6, 2, 1, 2, 1, 2)))
 _MARKERS = ("o", "s", "^", "D", "v", "P", "X")
 
 
