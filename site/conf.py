@@ -1,0 +1,139 @@
+"""Sphinx configuration of the course website (``make site``; see site/README.md).
+
+Sphinx + myst-nb + sphinx-book-theme render the chapter notebooks with their stored outputs
+(never re-executed). Viewing makes no request off the machine: MathJax 3 is a local copy
+(``npm ci`` in site/, copied into ``_static/mathjax``), and widget outputs are shown as their
+stored picture (``slides.static_outputs``), so no widget script is loaded from a CDN.
+
+``site/build.py`` stages the notebooks next to ``index.md`` and runs Sphinx with this file.
+"""
+
+from __future__ import annotations
+
+import pathlib
+import shutil
+import sys
+
+from docutils import nodes
+from sphinx import addnodes
+
+SITE = pathlib.Path(__file__).resolve().parent
+ROOT = SITE.parent
+sys.path.insert(0, str(ROOT))  # slides.static_outputs, the notebook reader both builds share
+
+project = "Optimizers from Scratch"
+author = "the Optimizers from Scratch contributors"
+copyright = "the Optimizers from Scratch contributors, MIT licence"  # noqa: A001 (Sphinx's name)
+
+extensions = ["myst_nb"]
+root_doc = "index"
+exclude_patterns = ["_build", "**.ipynb_checkpoints", "exercises/**"]
+
+# --- notebooks: stored outputs only, widgets as their pictures ---------------------------------
+nb_execution_mode = "off"
+nb_custom_formats = {".ipynb": ["slides.static_outputs.read_notebook", {}, False]}
+nb_ipywidgets_js = {}  # no require.js / widget manager from a CDN
+myst_enable_extensions = ["dollarmath", "amsmath"]
+myst_heading_anchors = 3
+# The chapters quote articles verbatim, typos included (an en dash for a minus in a code block):
+# pygments then highlights that block leniently, which is fine.
+suppress_warnings = ["misc.highlighting_failure"]
+
+# --- math: a local MathJax 3 ---------------------------------------------------------------------
+MATHJAX_SOURCE = SITE / "node_modules" / "mathjax" / "es5"
+#: What tex-chtml.js loads (input extensions, CommonHTML output and fonts, menu, a11y).
+MATHJAX_PARTS = ["tex-chtml.js", "input", "output", "ui", "a11y", "sre", "adaptors"]
+mathjax_path = "mathjax/tex-chtml.js"  # relative to _static
+# Typeset $...$ everywhere but code, not only where MyST parsed it: the chapters' answers sit in
+# raw <details> HTML, which MyST passes through untouched.
+myst_update_mathjax = False
+mathjax3_config = {
+    "tex": {
+        "inlineMath": [["\\(", "\\)"], ["$", "$"]],
+        "displayMath": [["\\[", "\\]"], ["$$", "$$"]],
+        "processEscapes": True,
+    },
+    "options": {"ignoreHtmlClass": "tex2jax_ignore|mathjax_ignore|highlight"},
+}
+mathjax4_config = None
+
+# --- pages -------------------------------------------------------------------------------------
+html_theme = "sphinx_book_theme"
+html_title = project
+html_static_path: list[str] = []
+html_copy_source = True  # the download button offers the notebook itself ...
+html_sourcelink_suffix = ""  # ... under its own name (not NN_topic.ipynb.txt)
+html_last_updated_fmt = None
+html_context = {"default_mode": "light"}  # figures have white backgrounds
+# Search results list pages only: their summaries would be fetched, which file:// forbids.
+html_show_search_summary = False
+html_theme_options = {
+    "home_page_in_toc": True,
+    "show_navbar_depth": 1,
+    "show_toc_level": 2,
+    "use_download_button": True,
+    "use_fullscreen_button": False,
+    "use_repository_button": False,
+    "search_bar_text": "Search the course...",
+    "navigation_with_keys": False,
+}
+
+CHAPTERS_DIR = "chapters"
+EXERCISES_DIR = "exercises"  # exercises/<chapter stem>/*.ipynb, staged by site/build.py
+
+
+def chapter_links(app, doctree) -> None:
+    """Under a chapter's title: a link to download its notebook, and to its exercises."""
+    docname = app.env.docname
+    if not docname.startswith(f"{CHAPTERS_DIR}/"):
+        return
+    stem = docname.split("/", 1)[1]
+    links = nodes.paragraph(classes=["chapter-links"])
+    links += nodes.Text("Download: ")
+    # The notebook as html_copy_source stores it (what the theme's download button offers).
+    source = "../" * docname.count("/") + f"_sources/{docname}.ipynb"
+    links += nodes.reference("", "", nodes.inline("this notebook", "this notebook"),
+                             refuri=source, classes=["download"])
+    exercises = sorted((pathlib.Path(app.srcdir) / EXERCISES_DIR / stem).glob("*.ipynb"))
+    for exercise in exercises:
+        links += nodes.Text(" · ")
+        links += download(docname, f"/{EXERCISES_DIR}/{stem}/{exercise.name}",
+                          f"exercises ({exercise.name})")
+    section = next(iter(doctree.findall(nodes.section)), None)
+    if section is not None and section.children and isinstance(section[0], nodes.title):
+        section.insert(1, links)
+
+
+def download(docname: str, target: str, text: str) -> addnodes.download_reference:
+    reference = addnodes.download_reference(
+        "", "", reftarget=target, refdoc=docname, refexplicit=True, refdomain="", reftype="download"
+    )
+    reference += nodes.inline(text, text)
+    return reference
+
+
+def copy_mathjax(app, exception) -> None:
+    """Copy the parts of the local MathJax 3 the pages load into ``_static/mathjax``."""
+    if exception is not None or app.builder.format != "html":
+        return
+    missing = [part for part in MATHJAX_PARTS if not (MATHJAX_SOURCE / part).exists()]
+    if missing:
+        raise FileNotFoundError(
+            f"MathJax 3 is missing from {MATHJAX_SOURCE} ({', '.join(missing)}): run `make site`, "
+            "which runs `npm ci --prefix site` first"
+        )
+    target = pathlib.Path(app.outdir) / "_static" / "mathjax"
+    for part in MATHJAX_PARTS:
+        source = MATHJAX_SOURCE / part
+        if source.is_dir():
+            shutil.copytree(source, target / part, dirs_exist_ok=True)
+        else:
+            target.mkdir(parents=True, exist_ok=True)
+            shutil.copy2(source, target / part)
+
+
+def setup(app):
+    # Before Sphinx's download collector (priority 500) reads the doctree.
+    app.connect("doctree-read", chapter_links, priority=400)
+    app.connect("build-finished", copy_mathjax)
+    return {"parallel_read_safe": True, "parallel_write_safe": True}
