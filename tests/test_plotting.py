@@ -488,6 +488,14 @@ def test_loss_curves_mark_divergence_at_inf_and_above_a_limit():
         plotting.loss_curves({"a": [1.0]}, limit=np.inf)
 
 
+def test_one_colour_mapping_serves_every_panel():
+    colors = plotting.colors_for(["lr = 0.19", "lr = 0.21"])
+    ax = plotting.loss_curves({"lr = 0.21": [1.0, 2.0]}, colors=colors)
+    assert line(ax, "lr = 0.21").get_color() == colors["lr = 0.21"] != colors["lr = 0.19"]
+    with pytest.raises(TypeError, match="colors must be a dict"):
+        plotting.loss_curves({"a": [1.0]}, colors=["red"])
+
+
 def test_curves_against_whole_steps_have_whole_ticks():
     ax = plotting.loss_curves({"a": [3.0, 2.0, 1.0, 0.5]})
     ax.figure.canvas.draw()

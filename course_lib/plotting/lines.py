@@ -215,7 +215,8 @@ def loss_curves(
         ax: the Axes to draw on; None makes a new figure.
         title: the title; None gives "<Ylabel> against <xlabel>".
         limit: values above it count as diverged once they never come back below it.
-        colors: label -> colour for some series, overriding the palette.
+        colors: label -> colour, overriding the palette (labels not drawn are ignored, so
+            one mapping can serve every panel of a figure).
         legend: where the legend goes (:func:`~course_lib.plotting.legend`).
         lines: label -> value of horizontal reference lines (a stability limit, a floor),
             drawn in black, dashed, dotted, then dash-dotted, and listed in the legend.
@@ -272,14 +273,13 @@ def loss_curves(
 
 
 def _colors(colors: Any, series: Iterable[str]) -> dict[str, str]:
+    """The colours given for the series drawn here (a figure-wide mapping may name more)."""
     if colors is None:
         return {}
     if not isinstance(colors, Mapping):
         raise TypeError(f"colors must be a dict label -> colour, got {colors!r}")
-    unknown = set(colors) - set(series)
-    if unknown:
-        raise ValueError(f"colors names series that are not drawn: {sorted(unknown)}")
-    return dict(colors)
+    drawn = set(series)
+    return {key: value for key, value in colors.items() if key in drawn}
 
 
 def _series_divergence(values: np.ndarray, limit: float | None) -> int | None:
