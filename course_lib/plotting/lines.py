@@ -302,6 +302,7 @@ def schedule_plot(
     ylabel: str = "learning rate",
     piecewise: bool | Iterable[str] = False,
     legend: str | None = "outside",
+    log: bool = False,
 ) -> Axes:
     """Learning-rate schedules against the index t = 0, 1, ..., steps − 1 of the update.
 
@@ -317,6 +318,8 @@ def schedule_plot(
         ylabel: the y-axis label.
         piecewise: True draws every schedule as steps; or the labels of those to draw so.
         legend: where the legend goes (:func:`~course_lib.plotting.legend`).
+        log: a logarithmic y axis, for rates cut by factors of 10 (every value must then be
+            > 0).
     """
     steps = _positive_int(steps, "steps")
     values = {}
@@ -338,6 +341,13 @@ def schedule_plot(
                 f"piecewise names schedules not drawn: {sorted(stepped - set(values))}")
     else:
         raise TypeError(f"piecewise must be a bool or a list of labels, got {piecewise!r}")
+    if not isinstance(log, bool):
+        raise TypeError(f"log must be True or False, got {log!r}")
+    if log:
+        for key, lr in values.items():
+            if np.any(lr <= 0):
+                raise ValueError(
+                    f"log=True needs every rate > 0; schedules[{key!r}] has rates <= 0")
     _legend_place(legend)
     ax = _axes(ax)
     palette = colors_for(values)
@@ -351,6 +361,8 @@ def schedule_plot(
             ax.plot(np.arange(steps), lr, lw=LINE_WIDTH, color=palette[key], label=key,
                     linestyle=style["linestyle"],
                     marker=style["marker"] if steps <= MARKERS_UP_TO else None, ms=MARKER_SIZE)
+    if log:
+        ax.set_yscale("log")
     _integer_ticks(ax)
     return _finish(ax, _text(title, "title") or "Learning-rate schedules", "update $t$",
                    _text(ylabel, "ylabel"), legend)
