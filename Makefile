@@ -5,7 +5,7 @@ BIN    := $(VENV)/bin
 PIP    := $(BIN)/python -m pip --disable-pip-version-check
 STAMP  := $(VENV)/.installed
 
-.PHONY: setup test lab validate benchmark lint clean
+.PHONY: setup test lab release grade validate benchmark lint clean
 
 # Installed once; repeated only when pyproject.toml or constraints.txt change.
 setup: $(STAMP)
@@ -33,8 +33,34 @@ test: setup
 	$(BIN)/ruff check .
 	$(BIN)/python -m pytest
 
-lab: setup
-	$(BIN)/jupyter lab chapters/
+# Exercises (exercises/README.md): otter assign turns each master in exercises/masters/ into a
+# student notebook (dist/student/) and a grading bundle (dist/autograder/, Gradescope-ready).
+MASTERS  := $(wildcard exercises/masters/[0-9][0-9]_*.ipynb)
+RELEASED := dist/.released
+
+$(RELEASED): $(MASTERS) | $(STAMP)
+	$(BIN)/python -m course_lib.grading release
+	touch $@
+
+release: setup
+	$(BIN)/python -m course_lib.grading release
+	touch $(RELEASED)
+
+# Grade every *.ipynb under SUBMISSIONS into dist/grades/ (gradebook.csv, feedback/, run.json).
+# GRADE_FLAGS passes options through, e.g. GRADE_FLAGS="--assignment 06_momentum --jobs 4".
+ifneq ($(filter grade,$(MAKECMDGOALS)),)
+ifeq ($(strip $(SUBMISSIONS)),)
+$(error usage: make grade SUBMISSIONS=<folder of notebooks>)
+endif
+endif
+grade: setup $(RELEASED)
+	$(BIN)/python -m course_lib.grading grade "$(SUBMISSIONS)" $(GRADE_FLAGS)
+
+# The learner's copies of the exercises go to exercises/ once (never overwritten); JupyterLab
+# serves the whole course and opens the start page.
+lab: setup $(RELEASED)
+	$(BIN)/python -m course_lib.grading workspace
+	$(BIN)/jupyter lab --ServerApp.root_dir=. chapters/00_start_here.ipynb
 
 validate: setup
 	$(BIN)/python -m course_lib validate

@@ -424,6 +424,36 @@ def strip_shell_lines(source: str) -> str:
                      for line in lines)
 
 
+def _is_grader_statement(statement: Any) -> bool:
+    """The exercise notebook's own plumbing: ``import otter``, the ``Grader`` import,
+    ``grader = Grader(...)`` and ``grader.check(...)``. The child skips them (the checks run in
+    the grading process, and importing otter would cost seconds per submission)."""
+    import ast
+
+    if isinstance(statement, ast.Import):
+        return all(a.name.split(".")[0] == "otter" for a in statement.names)
+    if isinstance(statement, ast.ImportFrom):
+        module = statement.module or ""
+        return module.split(".")[0] == "otter" or module == "course_lib.grading.notebook"
+    if isinstance(statement, ast.Assign):
+        return all(isinstance(t, ast.Name) and t.id == "grader" for t in statement.targets)
+    if isinstance(statement, ast.Expr) and isinstance(statement.value, ast.Call):
+        func = statement.value.func
+        return (isinstance(func, ast.Attribute) and isinstance(func.value, ast.Name)
+                and func.value.id == "grader")
+    return False
+
+
+def compile_cell(source: str, index: int) -> Any:
+    """A cell's code, without shell lines and the notebook's grader plumbing."""
+    import ast
+
+    filename = f"<cell {index + 1}>"
+    tree = ast.parse(strip_shell_lines(source), filename)
+    tree.body = [s for s in tree.body if not _is_grader_statement(s)]
+    return compile(tree, filename, "exec")
+
+
 def _describe_error(exc: BaseException) -> dict[str, str]:
     if isinstance(exc, TimeLimit):
         return {"ename": "TimeLimit", "evalue": "ran past its time limit"}
@@ -466,7 +496,7 @@ def _run_cells(channel: Channel, namespace: dict[str, Any], cells: list[str], sk
             continue
         channel.send({"event": "cell", "index": index})
         try:
-            code = compile(strip_shell_lines(source), f"<cell {index + 1}>", "exec")
+            code = compile_cell(source, index)
             signal.setitimer(signal.ITIMER_REAL, cell_seconds)
             try:
                 exec(code, namespace)  # noqa: S102 - this process exists to run the learner's code
