@@ -722,3 +722,65 @@ def test_scatter_colours_groups_by_optimizer_and_checks_its_input():
     with pytest.raises(TypeError, match="pair"):
         plotting.scatter({"a": [1.0, 2.0, 3.0]})
     plt.close("all")
+
+
+def test_interval_chart_draws_each_interval_in_order_with_its_number():
+    rows = {"Adam": (0.017, 0.013, 0.021), "SGD": (0.19, 0.15, 0.23),
+            "Adam, beta1 = 0": (0.074, 0.070, 0.079)}
+    ax = plotting.interval_chart(rows, xlabel="final loss", log=True, fmt="{:.3f}",
+                                 lines={"no effect": 0.1})
+    assert_readable(ax)
+    assert [t.get_text() for t in ax.get_yticklabels()] == list(rows)  # top to bottom
+    whiskers = [ln for ln in ax.get_lines() if len(ln.get_xdata()) == 2
+                and ln.get_label().startswith("_")]
+    for (_, low, high), whisker in zip(rows.values(), whiskers, strict=True):
+        np.testing.assert_allclose(whisker.get_xdata(), [low, high])
+    assert sorted(t.get_text() for t in ax.texts) == ["0.017", "0.074", "0.190"]
+    assert legend_labels(ax) == ["no effect"]
+    assert ax.get_xscale() == "log"
+    assert all("times" not in t.get_text() and "^" not in t.get_text()
+               for t in ax.get_xticklabels())  # plain numbers on the log axis
+    colors = plotting.colors_for(rows)
+    assert whiskers[0].get_color() == colors["Adam"] != colors["Adam, beta1 = 0"]
+
+
+def test_interval_chart_refuses_bad_intervals():
+    with pytest.raises(ValueError, match="must contain the mean"):
+        plotting.interval_chart({"a": (1.0, 2.0, 3.0)})
+    with pytest.raises(ValueError, match="log=True needs every value > 0"):
+        plotting.interval_chart({"a": (1.0, -1.0, 3.0)}, log=True)
+    with pytest.raises(TypeError, match="mean, low, high"):
+        plotting.interval_chart({"a": 1.0})
+
+
+def test_mean_and_interval_shades_the_student_t_interval():
+    runs = {"SGD": np.array([[1.0, 4.0], [2.0, 5.0], [3.0, 9.0]])}
+    ax = plotting.mean_and_interval(runs, xlabel="epoch", ylabel="loss")
+    assert_readable(ax)
+    np.testing.assert_allclose(line(ax, "SGD").get_ydata(), [2.0, 6.0])
+    band = ax.collections[0].get_paths()[0].vertices
+    half = 4.302652729911275 / np.sqrt(3)  # t(0.975, 2), from a t table
+    sd = np.array([1.0, np.std([4.0, 5.0, 9.0], ddof=1)])
+    assert band[:, 1].max() == pytest.approx(6.0 + half * sd[1])
+    assert band[:, 1].min() == pytest.approx(min(2.0 - half * sd[0], 6.0 - half * sd[1]))
+    assert any("95% interval of the mean of 3 runs" in label for label in legend_labels(ax))
+
+
+def test_mean_and_interval_on_a_log_axis_uses_geometric_means():
+    runs = {"Adam": np.array([[1.0, 0.01], [1.0, 1.0]])}
+    ax = plotting.mean_and_interval(runs, log=True)
+    np.testing.assert_allclose(line(ax, "Adam").get_ydata(), [1.0, 0.1])
+    assert ax.collections[0].get_paths()[0].vertices[:, 1].min() > 0
+    assert any("geometric mean" in label for label in legend_labels(ax))
+    with pytest.raises(ValueError, match="runs >= 2"):
+        plotting.mean_and_interval({"Adam": np.ones((1, 3))})
+
+
+def test_mean_and_range_takes_one_x_per_setting():
+    runs = {"Adam": np.array([[1.0, 0.5, 0.2], [1.0, 0.4, 0.3]]),
+            "Adadelta": np.array([[1.0, 0.6], [1.0, 0.7]])}
+    ax = plotting.mean_and_range(runs, x={"Adam": [0.1, 1.0, 10.0], "Adadelta": [1.0, 10.0]})
+    np.testing.assert_allclose(line(ax, "Adadelta").get_xdata(), [1.0, 10.0])
+    assert line(ax, "Adam").get_linestyle() != line(ax, "Adadelta").get_linestyle()
+    with pytest.raises(ValueError, match="same keys"):
+        plotting.mean_and_range(runs, x={"Adam": [0.1, 1.0, 10.0]})

@@ -36,6 +36,7 @@ exported here and tested in tests/test_plotting.py):
 * :mod:`~course_lib.plotting.points`: point clouds, one marker per item (pixels, weights);
 * :mod:`~course_lib.plotting.references`: predicted curves drawn over measured ones;
 * :mod:`~course_lib.plotting.spread`: the mean of seeded runs with their range;
+* :mod:`~course_lib.plotting.intervals`: means over many seeds with their confidence intervals;
 * :mod:`~course_lib.plotting.tables`: printed tables with rounded numbers.
 
 >>> import numpy as np
@@ -71,6 +72,7 @@ from course_lib.plotting.contours import (
     window_for,
 )
 from course_lib.plotting.grids import comparison_grid, shared_legend
+from course_lib.plotting.intervals import interval_chart, mean_and_interval
 from course_lib.plotting.lines import curves_1d, loss_curves, schedule_plot, trace_1d
 from course_lib.plotting.palette import (
     OPTIMIZER_COLORS,
@@ -108,8 +110,10 @@ __all__ = [
     "format_number",
     "format_table",
     "grouped_bars",
+    "interval_chart",
     "legend",
     "loss_curves",
+    "mean_and_interval",
     "mean_and_range",
     "optimizer_color",
     "optimizer_key",

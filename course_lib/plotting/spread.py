@@ -44,7 +44,7 @@ def _runs(values: Any, name: str) -> np.ndarray:
 def mean_and_range(
     runs: Mapping[str, Any],
     *,
-    x: Sequence[float] | None = None,
+    x: Sequence[float] | Mapping[str, Sequence[float]] | None = None,
     xlabel: str = "step",
     ylabel: str = "loss",
     log: bool = False,
@@ -58,7 +58,8 @@ def mean_and_range(
 
     Args:
         runs: legend label -> values of shape ``(runs, points)``, one row per run (seed).
-        x: the x value of every point (steps, epochs, examples seen); None gives 0, 1, 2, ...
+        x: the x value of every point (steps, epochs, examples seen), or label -> its own x
+            values (settings measured on different grids); None gives 0, 1, 2, ...
         xlabel: the x-axis label.
         ylabel: the y-axis label.
         log: a logarithmic y axis (every value must then be > 0).
@@ -71,21 +72,28 @@ def mean_and_range(
     series = {key: _runs(values, f"runs[{key!r}]") for key, values in
               _series(runs, "runs").items()}
     points = {arr.shape[1] for arr in series.values()}
-    if len(points) != 1:
+    if len(points) != 1 and not isinstance(x, Mapping):
         raise ValueError(f"every setting must have the same number of points, got {points}")
     counts = sorted({arr.shape[0] for arr in series.values()})
     if log and any(np.any(arr[np.isfinite(arr)] <= 0) for arr in series.values()):
         raise ValueError("log=True needs positive values")
     _legend_place(legend_place)
     palette = {**colors_for(series), **dict(colors or {})}
-    xs = np.arange(points.pop(), dtype=np.float64) if x is None else _array(x, "x")
+    if isinstance(x, Mapping):
+        if set(x) != set(series):
+            raise ValueError(f"x must have the same keys as runs, got {sorted(x)} and "
+                             f"{sorted(series)}")
+        xs = {key: _array(x[key], f"x[{key!r}]") for key in series}
+    else:
+        shared = np.arange(points.pop(), dtype=np.float64) if x is None else _array(x, "x")
+        xs = dict.fromkeys(series, shared)
     ax = loss_curves({key: arr.mean(axis=0) for key, arr in series.items()}, x=xs,
                      xlabel=xlabel, ylabel=ylabel, log=log, ax=ax, title=title,
                      colors={key: palette[key] for key in series}, legend=legend_place)
     for key, arr in series.items():
         finite = np.all(np.isfinite(arr), axis=0)
-        ax.fill_between(xs, arr.min(axis=0), arr.max(axis=0), where=finite, color=palette[key],
-                        alpha=BAND_ALPHA, linewidth=0, zorder=0)
+        ax.fill_between(xs[key], arr.min(axis=0), arr.max(axis=0), where=finite,
+                        color=palette[key], alpha=BAND_ALPHA, linewidth=0, zorder=0)
     how_many = " or ".join(str(n) for n in counts)
     ax.fill_between([], [], [], color="grey", alpha=2 * BAND_ALPHA, linewidth=0,
                     label=f"shaded: lowest to highest of {how_many} runs")
