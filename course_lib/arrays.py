@@ -110,6 +110,28 @@ class ArrayOptimizer:
         self._apply(pairs)
 
     def _apply(self, pairs: list[tuple[Any, np.ndarray, str]]) -> None:
+        checked = self._checked(pairs)
+        hyperparams = self.rule.hyperparams
+        if self.lr_schedule is not None:
+            hyperparams = {**hyperparams, "lr": self._scheduled_lr(self.iterations)}
+        self._step_all(checked, hyperparams)
+        self.iterations += 1
+
+    def _slot(self, param: np.ndarray) -> State:
+        """The state of ``param``, created on its first update."""
+        slot = self._slots.get(id(param))
+        if slot is None or slot[0] is not param:
+            slot = self._slots[id(param)] = (param, self.rule.init(param))
+        return slot[1]
+
+    def _step_all(self, checked: list[tuple[np.ndarray, np.ndarray]],
+                  hyperparams: Mapping[str, Any]) -> None:
+        """One update of every (gradient, parameter) pair: the rule, parameter by parameter."""
+        for grad, param in checked:
+            self.rule.step(param, grad, self._slot(param), hyperparams)
+
+    def _checked(self, pairs: list[tuple[Any, np.ndarray, str]]) -> list[tuple[Any, Any]]:
+        """The (gradient, parameter) pairs to update, checked before anything changes."""
         checked = []
         seen: set[int] = set()
         for grad, param, label in pairs:
@@ -135,15 +157,7 @@ class ArrayOptimizer:
             if not np.issubdtype(grad.dtype, np.number):
                 raise TypeError(f"the gradient for {label} is not numeric (dtype {grad.dtype})")
             checked.append((grad.astype(param.dtype, copy=False), param))
-        hyperparams = self.rule.hyperparams
-        if self.lr_schedule is not None:
-            hyperparams = {**hyperparams, "lr": self._scheduled_lr(self.iterations)}
-        for grad, param in checked:
-            slot = self._slots.get(id(param))
-            if slot is None or slot[0] is not param:
-                slot = self._slots[id(param)] = (param, self.rule.init(param))
-            self.rule.step(param, grad, slot[1], hyperparams)
-        self.iterations += 1
+        return checked
 
     def _scheduled_lr(self, t: int) -> float:
         value = self.lr_schedule(t)

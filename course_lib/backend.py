@@ -75,6 +75,17 @@ class NumpyOps:
         return False
 
     @staticmethod
+    def in_dtype(x, value: float) -> float:
+        """``value`` rounded to the precision of ``x`` (as a Python float)."""
+        return float(np.asarray(value, dtype=x.dtype))
+
+    @staticmethod
+    def one_minus_power(x, base: float, exponent: float) -> float:
+        """``1 - base**exponent`` computed in the precision of ``x`` (Keras' bias corrections)."""
+        one, base, exponent = (np.asarray(v, dtype=x.dtype) for v in (1.0, base, exponent))
+        return float(one - base**exponent)
+
+    @staticmethod
     def item(x) -> float:
         return float(x)
 
@@ -212,6 +223,19 @@ class TorchOps:
     @staticmethod
     def is_sparse(x) -> bool:
         return bool(x.is_sparse)
+
+    @staticmethod
+    def in_dtype(x, value: float) -> float:
+        import torch
+
+        return torch.tensor(value, dtype=x.dtype).item()
+
+    @staticmethod
+    def one_minus_power(x, base: float, exponent: float) -> float:
+        import torch
+
+        base, exponent = (torch.tensor(v, dtype=x.dtype) for v in (base, exponent))
+        return (1 - base**exponent).item()
 
     # -- sparse gradients (torch only): the calls torch's Adagrad makes ------------------------
     @staticmethod

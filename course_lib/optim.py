@@ -519,21 +519,43 @@ for _cls in OPTIMIZERS.values():
     _cls.__doc__ = _doc(_cls.rule_class, f"{_cls.__name__}(params, ...)")
 
 
-def get(name: str, params: ParamsT | None = None, **hyperparams: Any):
+def get(name: str, params: ParamsT | None = None, *, convention: str = "torch",
+        **hyperparams: Any):
     """An optimizer by name, Keras-style: ``get("adam", model.parameters(), lr=1e-3)``.
 
     Args:
         name: one of sgd, adagrad, rmsprop, adadelta, adam, adamw, adamax, nadam, radam, yogi,
-            in any case.
+            in any case (with ``convention="keras"``: Keras' sgd, rmsprop, adagrad, adadelta,
+            adam, adamw, adamax, nadam, ftrl).
         params: torch parameters (or parameter groups). With them, the torch optimizer of
             that name is returned; without them, an :class:`~course_lib.arrays.ArrayOptimizer`
             over the same rule, for numpy arrays.
-        **hyperparams: the optimizer's keyword arguments (torch's names).
+        convention: ``"torch"`` (torch's names, defaults and formulas) or ``"keras"`` (Keras 3's:
+            ``learning_rate``, ``beta_1``, ``epsilon``, decoupled ``weight_decay``, ``clipnorm``,
+            ...; a :class:`course_lib.keras_style.KerasOptimizer` for numpy arrays).
+        **hyperparams: the optimizer's keyword arguments, in the convention's names.
 
     Raises:
-        ValueError: an unknown name (the message names it and lists the choices) or an
-            invalid hyperparameter.
+        ValueError: an unknown name (the message suggests the closest and lists the choices)
+            or an invalid hyperparameter.
+        TypeError: an argument the optimizer does not take (the message says what to use).
+
+    >>> opt = get("adam", convention="keras", learning_rate=0.01)
+    >>> opt.config["epsilon"], opt.config["weight_decay"]
+    (1e-07, None)
     """
+    if convention == "keras":
+        if params is not None:
+            raise TypeError(
+                "convention='keras' builds an array optimizer for numpy arrays; call "
+                "get(name, convention='keras', ...) without params and hand it "
+                "(gradient, array) pairs with apply_gradients"
+            )
+        from course_lib import keras_style
+
+        return keras_style.get(name, **hyperparams)
+    if convention != "torch":
+        raise ValueError(f"unknown convention {convention!r}; choose 'torch' or 'keras'")
     rule_cls = rules.rule_class(name, choices=tuple(OPTIMIZERS))
     if params is None:
         return ArrayOptimizer(rule_cls(**hyperparams))

@@ -561,16 +561,20 @@ def main(argv: Sequence[str] | None = None) -> int:
     """``python -m course_lib validate``: print the tables; exit 1 if any row fails."""
     parser = argparse.ArgumentParser(prog="python -m course_lib validate",
                                      description=__doc__.split("\n\n")[0])
-    parser.add_argument("--only", action="append", choices=["optimizers", "schedules", "clipping"],
+    parser.add_argument("--only", action="append",
+                        choices=["optimizers", "schedules", "clipping", "keras"],
                         help="validate only this part (repeatable; default: all)")
     parser.add_argument("--algorithm", action="append", choices=list(OPTION_SETS),
                         help="only this optimizer (repeatable)")
     parser.add_argument("--steps", type=int, default=200,
                         help="steps per optimizer run (default 200)")
+    parser.add_argument("--keras-sets", type=int, default=3,
+                        help="random Keras option sets per optimizer, besides the defaults "
+                             "(default 3)")
     args = parser.parse_args(argv)
     if args.steps < 1:
         parser.error("--steps must be at least 1")
-    parts = args.only or ["optimizers", "schedules", "clipping"]
+    parts = args.only or ["optimizers", "schedules", "clipping", "keras"]
     torch.set_num_threads(1)
     started = time.perf_counter()
     failures = 0
@@ -597,6 +601,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             print(text_table(("function", "options", "torch bit-for-bit", "numpy max rel",
                               "verdict"), clip_rows))
             failures += sum(row[-1] != "ok" for row in clip_rows)
+    if "keras" in parts:
+        failures += _validate_keras(args)
     print(f"\nvalidated in {time.perf_counter() - started:.1f} s")
     if failures:
         print(f"{failures} run(s) FAILED", file=sys.stderr)
@@ -630,3 +636,29 @@ def agrees(ours: Any, reference: Any, dtype: torch.dtype = torch.float64) -> tup
         if not _passed(Deviation.between(ours[row:row + 1], reference[row:row + 1]), dtype):
             return False, row
     return False, reference.shape[0] - 1
+
+
+def _validate_keras(args: argparse.Namespace) -> int:
+    """The Keras side: course_lib's convention="keras" against Keras 3 itself; failures."""
+    from course_lib import keras_parity, keras_style
+
+    reason = keras_parity.keras_available()
+    if reason is not None:
+        print(f"\nKeras convention: not validated, Keras 3 (torch backend) is unavailable: "
+              f"{reason}")
+        return 0
+    import keras
+
+    names = [n for n in keras_style.KERAS_OPTIMIZERS
+             if args.algorithm is None or n in args.algorithm]
+    if not names:
+        return 0
+    results = keras_parity.run(names, steps=args.steps, random_sets=args.keras_sets)
+    print(f"\nKeras convention: course_lib.keras_style against Keras {keras.__version__} "
+          "(torch backend), defaults and random option sets (targets: float64 1e-12 relative, "
+          "1e-7 with clipnorm/global_clipnorm; float32 1e-6, or within 2x Keras' own float32 "
+          "error)\n")
+    print(keras_parity.format_table(results))
+    print()
+    print(keras_parity.format_summary(results))
+    return sum(not r.passed for r in results)

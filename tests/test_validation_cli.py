@@ -1,5 +1,6 @@
 """`python -m course_lib validate` prints the table and fails loudly when parity breaks."""
 
+import os
 import subprocess
 import sys
 
@@ -11,7 +12,8 @@ from course_lib import rules as rules_module
 
 def test_cli_prints_the_tables_and_exits_zero():
     out = subprocess.run(
-        [sys.executable, "-m", "course_lib", "validate", "--algorithm", "sgd", "--steps", "20"],
+        [sys.executable, "-m", "course_lib", "validate", "--algorithm", "sgd", "--steps", "20",
+         "--only", "optimizers", "--only", "schedules", "--only", "clipping"],
         capture_output=True, text=True, check=False,
     )
     assert out.returncode == 0, out.stderr
@@ -24,6 +26,36 @@ def test_cli_prints_the_tables_and_exits_zero():
         assert any(line.startswith(title) for line in lines)
     assert any(line.startswith("OneCycleLR") and line.endswith("ok") for line in lines)
     assert any(line.startswith("clip_grad_norm_") for line in lines)
+
+
+def test_cli_shows_the_keras_side():
+    out = subprocess.run(
+        [sys.executable, "-m", "course_lib", "validate", "--only", "keras", "--algorithm",
+         "adam", "--steps", "20", "--keras-sets", "1"],
+        capture_output=True, text=True, check=False,
+        env={**os.environ, "KERAS_BACKEND": "torch"},
+    )
+    assert out.returncode == 0, out.stderr
+    lines = out.stdout.splitlines()
+    assert any(line.startswith("Keras convention: course_lib.keras_style against Keras 3")
+               for line in lines)
+    rows = [line for line in lines if line.startswith("adam ")]
+    assert len(rows) == 2 * 2 * 2 + 1  # 2 option sets x 2 problems x 2 dtypes, and the summary
+    assert all(line.rstrip().endswith(("ok", "True", "ok (f32 rounding)")) for line in rows)
+
+
+def test_a_wrong_keras_rule_fails_the_keras_rows(monkeypatch):
+    from course_lib import keras_parity, keras_style
+    from course_lib.rules import keras as keras_rules
+
+    class WrongDefault(keras_rules.KerasAdagrad):
+        defaults = {**keras_rules.KerasAdagrad.defaults, "initial_accumulator_value": 0.0}
+
+    spec = keras_style.KERAS_OPTIMIZERS["adagrad"]
+    monkeypatch.setitem(keras_style.KERAS_OPTIMIZERS, "adagrad",
+                        keras_style.KerasSpec("Adagrad", WrongDefault, spec.arguments))
+    results = keras_parity.run(["adagrad"], problems=["quadratic"], steps=10, random_sets=0)
+    assert results and not any(r.passed for r in results)
 
 
 def test_cli_parts_can_be_chosen():

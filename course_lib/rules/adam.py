@@ -97,8 +97,8 @@ class Adam(MomentRule):
         exp_avg = ops.lerp_(state["exp_avg"], grad, 1 - beta1)
         # v ← β₂ v + (1 − β₂) g²
         exp_avg_sq = ops.addcmul_(ops.mul_(state["exp_avg_sq"], beta2), grad, grad, 1 - beta2)
-        bias_correction1 = 1 - beta1**t
-        bias_correction2 = 1 - beta2**t
+        bias_correction1 = self.bias_correction(ops, param, beta1, t)
+        bias_correction2 = self.bias_correction(ops, param, beta2, t)
         step_size = lr / bias_correction1
         # v̂ ← max(v̂, v) with amsgrad
         if hp["amsgrad"]:

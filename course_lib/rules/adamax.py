@@ -80,5 +80,5 @@ class Adamax(MomentRule):
             norm += hp["eps"]
             denom = exp_inf = ops.maximum_(ops.mul_(state["exp_inf"], beta2), norm)
         # θ ← θ − γ / (1 − β₁ᵗ) · m / d
-        clr = lr / (1 - beta1 ** ops.item(state["step"]))
+        clr = lr / self.bias_correction(ops, param, beta1, ops.item(state["step"]))
         ops.addcdiv_(param, exp_avg, denom, value=-clr)

@@ -117,6 +117,9 @@ class MomentRule(Rule):
 
     #: torch's Adam and AdamW also require the betas to be both floats or both tensors.
     betas_same_kind: ClassVar[bool] = False
+    #: Compute the bias corrections 1 − βᵗ in the parameter's precision, with β rounded to it
+    #: (Keras: float32 β₂ = 0.99900001 for float32 variables) instead of in double (torch).
+    powers_in_param_dtype: ClassVar[bool] = False
     #: The name of the second state buffer.
     second_moment: ClassVar[str] = "exp_avg_sq"
 
@@ -134,6 +137,12 @@ class MomentRule(Rule):
             "exp_avg": ops.zeros_like(param),
             self.second_moment: ops.zeros_like(param),
         }
+
+    def bias_correction(self, ops: Any, param: Any, beta: float, t: float) -> float:
+        """1 − βᵗ: in double (torch), or in the parameter's precision (Keras)."""
+        if self.powers_in_param_dtype:
+            return ops.one_minus_power(param, beta, t)
+        return 1 - beta**t
 
 
 # -- advice on an unknown argument ---------------------------------------------------------

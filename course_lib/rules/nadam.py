@@ -98,12 +98,18 @@ class NAdam(MomentRule):
         # t ← t + 1
         state["step"] += 1
         t = ops.item(state["step"])
-        bias_correction2 = 1 - beta2**t
+        bias_correction2 = self.bias_correction(ops, param, beta2, t)
         # θ ← θ (1 − γ λ)  or  g ← g + λ θ
         grad = decay_or_l2(param, grad, lr, hp, ops)
         # μ_t and μ_{t+1}
         mu = beta1 * (1.0 - 0.5 * (0.96 ** (t * psi)))
         mu_next = beta1 * (1.0 - 0.5 * (0.96 ** ((t + 1) * psi)))
+        if self.powers_in_param_dtype:
+            # Keras: 1 − ½·0.96ᵗ and β₁ in the parameter's precision
+            mu = ops.in_dtype(param, ops.in_dtype(param, beta1)
+                              * (1.0 - 0.5 * (1.0 - ops.one_minus_power(param, 0.96, t * psi))))
+            mu_next = ops.in_dtype(param, ops.in_dtype(param, beta1) * (
+                1.0 - 0.5 * (1.0 - ops.one_minus_power(param, 0.96, (t + 1) * psi))))
         # Π ← Π μ_t   (single precision, as torch)
         state["mu_product"] *= mu
         mu_product = ops.item(state["mu_product"])
