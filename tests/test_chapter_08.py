@@ -9,6 +9,7 @@ import torch
 from conftest import steps_on_a_slope
 
 from course_lib import objectives, optim, rules, schedules, trajectories
+from course_lib.articles import article_000
 
 START = (-5.0, -2.0)
 
@@ -73,7 +74,7 @@ def test_steps_on_a_constant_slope():
 
 def test_d2l_printed_numbers(bowl, capsys):
     path = trajectories.run(rules.D2LRMSProp(lr=0.4, gamma=0.9, eps=1e-6), bowl, START, 20)
-    trajectories.report(path)
+    trajectories.report(path, unit="epoch")  # d2l's printout, in d2l's word
     assert capsys.readouterr().out.strip() == "epoch 20, x1: -0.010599, x2: 0.000000"
     np.testing.assert_allclose(path.final, d2l_rmsprop_by_hand(), rtol=1e-10, atol=1e-15)
     # first step: 0.4 / sqrt(0.1) in each coordinate
@@ -87,10 +88,15 @@ def test_torch_form_and_keras_form(bowl, capsys):
                                        bowl, START, 20)
     ours = trajectories.run_torch(lambda p: optim.RMSprop(p, lr=0.4, alpha=0.9), bowl, START, 20)
     assert np.array_equal(ours.points, reference.points)
-    keras = trajectories.run(rules.D2LRMSProp(lr=0.4, gamma=0.9, eps=1e-7), bowl, START, 20)
+    keras = trajectories.run(rules.KerasRMSprop(lr=0.4, alpha=0.9), bowl, START, 20)
+    # Keras' form is d2l's with Keras' eps, 1e-7 inside the root
+    np.testing.assert_allclose(
+        keras.points, trajectories.run(rules.D2LRMSProp(lr=0.4, gamma=0.9, eps=1e-7), bowl, START,
+                                       20).points, rtol=1e-12, atol=1e-15)
+    assert rules.KerasRMSprop().hyperparams["eps"] == 1e-7
     trajectories.report(reference)
     trajectories.report(keras)
-    assert capsys.readouterr().out.splitlines() == ["epoch 20, x1: -0.010598, x2: 0.000000"] * 2
+    assert capsys.readouterr().out.splitlines() == ["step 20, x1: -0.010598, x2: 0.000000"] * 2
     # three names for the decay: torch's default alpha is 0.99, eps 1e-8
     defaults = torch.optim.RMSprop([torch.zeros(1, requires_grad=True)]).defaults
     assert defaults["alpha"] == 0.99 and defaults["eps"] == 1e-8
@@ -248,6 +254,41 @@ def momentum_on_scaled_gradient(bowl, momentum_rule, learning_rates, noise=0.0, 
     return np.array(points)
 
 
+def test_the_keras_rule_is_momentum_with_lr_inside_on_the_scaled_gradient(bowl):
+    # rules.KerasRMSprop is KerasSGD's momentum on g / sqrt(s), built by hand (eps aside)
+    rates = schedules.step_lr(0.04, step_size=30, gamma=0.1).values(60)
+    keras_rule = trajectories.run(rules.KerasRMSprop(alpha=0.9, momentum=0.9, eps=1e-8), bowl,
+                                  START, 60, lr=schedules.step_lr(0.04, step_size=30, gamma=0.1))
+    built = momentum_on_scaled_gradient(bowl, rules.KerasSGD(momentum=0.9), rates)
+    # the only difference left is eps: 1e-8 inside the root here, outside in the construction
+    np.testing.assert_allclose(keras_rule.points, built, atol=1e-6)
+    torch_rule = trajectories.run(rules.RMSprop(alpha=0.9, momentum=0.9), bowl, START, 60,
+                                  lr=schedules.step_lr(0.04, step_size=30, gamma=0.1))
+    assert np.array_equal(torch_rule.points,
+                          momentum_on_scaled_gradient(bowl, rules.SGD(momentum=0.9), rates))
+
+
+def test_the_keras_form_is_keras_with_a_schedule(bowl):
+    # real Keras 3 (torch backend), learning rate 0.04 for 30 updates then 0.004
+    import os
+
+    os.environ.setdefault("KERAS_BACKEND", "torch")
+    keras = pytest.importorskip("keras")
+    variable = keras.Variable(np.array(START), dtype="float64")
+    schedule = keras.optimizers.schedules.PiecewiseConstantDecay([29], [0.04, 0.004])
+    optimizer = keras.optimizers.RMSprop(learning_rate=schedule, rho=0.9, momentum=0.9)
+    points = [np.array(START)]
+    for _ in range(60):
+        gradient = torch.tensor(bowl.gradient(variable.value.detach().numpy().copy()))
+        optimizer.apply_gradients([(gradient, variable)])
+        points.append(variable.value.detach().numpy().copy())
+    # Keras keeps the rates in float32
+    rate = [float(np.float32(0.04)), float(np.float32(0.004))]
+    ours = trajectories.run(rules.KerasRMSprop(alpha=0.9, momentum=0.9), bowl, START, 60,
+                            lr=lambda t: rate[0] if t < 30 else rate[1])
+    np.testing.assert_allclose(ours.points, np.array(points), rtol=0, atol=1e-12)
+
+
 def test_momentum_is_momentum_on_the_scaled_gradient(bowl):
     rule_path = trajectories.run(rules.RMSprop(lr=0.04, alpha=0.9, momentum=0.9), bowl, START, 60)
     torch_built = momentum_on_scaled_gradient(bowl, rules.SGD(momentum=0.9), [0.04] * 60)
@@ -261,13 +302,21 @@ def test_momentum_is_momentum_on_the_scaled_gradient(bowl):
 
 
 def test_where_the_learning_rate_goes_after_a_drop(bowl):
-    rates = schedules.step_lr(0.04, step_size=30, gamma=0.1).values(60)
+    drop = schedules.step_lr(0.04, step_size=30, gamma=0.1)
+    rates = drop.values(60)
     assert rates[29] == 0.04 and rates[30] == pytest.approx(0.004)
-    torch_form = momentum_on_scaled_gradient(bowl, rules.SGD(momentum=0.9), rates)
-    keras_form = momentum_on_scaled_gradient(bowl, rules.KerasSGD(momentum=0.9), rates)
-    np.testing.assert_allclose(torch_form[:31], keras_form[:31], atol=1e-12)
-    torch_steps = np.linalg.norm(np.diff(torch_form, axis=0), axis=1)
-    keras_steps = np.linalg.norm(np.diff(keras_form, axis=0), axis=1)
+    torch_form = trajectories.run(rules.RMSprop(alpha=0.9, momentum=0.9), bowl, START, 60, lr=drop)
+    keras_form = trajectories.run(rules.KerasRMSprop(alpha=0.9, momentum=0.9), bowl, START, 60,
+                                  lr=drop)
+    # torch's own optimizer and scheduler do what rules.RMSprop does with the schedule
+    with_step_lr = trajectories.run_torch(
+        lambda p: torch.optim.RMSprop(p, lr=0.04, alpha=0.9, momentum=0.9), bowl, START, 60,
+        make_scheduler=lambda opt: torch.optim.lr_scheduler.StepLR(opt, step_size=30, gamma=0.1))
+    np.testing.assert_allclose(with_step_lr.points, torch_form.points, rtol=0, atol=1e-12)
+    # the same up to step 30, up to where eps sits
+    np.testing.assert_allclose(torch_form.points[:31], keras_form.points[:31], atol=1e-5)
+    torch_steps = np.linalg.norm(np.diff(torch_form.points, axis=0), axis=1)
+    keras_steps = np.linalg.norm(np.diff(keras_form.points, axis=0), axis=1)
     # torch: the whole buffer is multiplied by the new lr at once
     assert torch_steps[30] < torch_steps[29] / 5
     # Keras: the buffered steps fade by about mu = 0.9 per step
@@ -276,12 +325,80 @@ def test_where_the_learning_rate_goes_after_a_drop(bowl):
     assert np.all(keras_steps[30:35] > 3 * torch_steps[30:35])
 
 
+def test_constant_lr_forms_agree_up_to_eps(bowl):
+    torch_form = trajectories.run(rules.RMSprop(alpha=0.9, momentum=0.9), bowl, START, 60, lr=0.04)
+    keras_form = trajectories.run(rules.KerasRMSprop(alpha=0.9, momentum=0.9), bowl, START, 60,
+                                  lr=0.04)
+    reference = trajectories.run_torch(
+        lambda p: torch.optim.RMSprop(p, lr=0.04, alpha=0.9, momentum=0.9), bowl, START, 60)
+    np.testing.assert_allclose(torch_form.points, reference.points, rtol=0, atol=1e-12)
+    gap = np.abs(torch_form.points - keras_form.points).max()
+    assert 1e-7 < gap < 1e-5  # "2e-06": only eps differs
+    with_torch_eps = trajectories.run(rules.KerasRMSprop(alpha=0.9, momentum=0.9, eps=0.0), bowl,
+                                      START, 60, lr=0.04)
+    without_eps = trajectories.run(rules.RMSprop(alpha=0.9, momentum=0.9, eps=0.0), bowl, START,
+                                   60, lr=0.04)
+    np.testing.assert_allclose(with_torch_eps.points, without_eps.points, rtol=1e-12, atol=1e-15)
+
+
 def test_noisy_schedule_ends_differ_without_a_consistent_winner(bowl):
-    rates = schedules.step_lr(0.04, step_size=30, gamma=0.1).values(60)
+    drop = schedules.step_lr(0.04, step_size=30, gamma=0.1)
     torch_better = []
     for seed in range(3):
-        ends = [bowl.value(momentum_on_scaled_gradient(bowl, rule, rates, noise=1.0, seed=seed)[-1])
-                for rule in (rules.SGD(momentum=0.9), rules.KerasSGD(momentum=0.9))]
+        ends = [bowl.value(trajectories.run(rule, bowl, START, 60, lr=drop, noise=1.0,
+                                            seed=seed).final)
+                for rule in (rules.RMSprop(alpha=0.9, momentum=0.9),
+                             rules.KerasRMSprop(alpha=0.9, momentum=0.9))]
         assert abs(ends[0] - ends[1]) > 1e-3
         torch_better.append(ends[0] < ends[1])
     assert any(torch_better) and not all(torch_better)
+
+
+# -- the source article's rmsprop ----------------------------------------------------------------
+
+
+def test_the_articles_rmsprop_on_the_demo(bowl):
+    article = article_000.run(article_000.rmsprop, bowl, START, 20, buffers=1, lr=0.4, alpha=0.9)
+    by_torch = trajectories.run_torch(lambda p: torch.optim.RMSprop(p, lr=0.4, alpha=0.9), bowl,
+                                      START, 20)
+    by_course_lib = trajectories.run_torch(lambda p: optim.RMSprop(p, lr=0.4, alpha=0.9), bowl,
+                                           START, 20)
+    assert np.array_equal(by_course_lib.points, by_torch.points)
+    gap = np.abs(article.points - by_torch.points).max()
+    assert 1e-8 < gap < 1e-6  # "agree to about 1e-7"
+    assert f"{article.final[0]:f}" == f"{by_torch.final[0]:f}" == "-0.010598"
+    # the article's form is the d2l form with eps = 1e-10
+    np.testing.assert_allclose(
+        article.points, trajectories.run(rules.D2LRMSProp(lr=0.4, gamma=0.9, eps=1e-10), bowl,
+                                         START, 20).points, rtol=1e-10, atol=1e-14)
+
+
+def rmsprop_x1(kind, c):
+    scaled = objectives.quadratic((0.2 * c, 4.0 * c))
+    if kind == "article":
+        path = article_000.run(article_000.rmsprop, scaled, START, 20, buffers=1, lr=0.4, alpha=0.9)
+    elif kind == "torch":
+        path = trajectories.run_torch(lambda p: torch.optim.RMSprop(p, lr=0.4, alpha=0.9), scaled,
+                                      START, 20)
+    elif kind == "keras":
+        path = trajectories.run(rules.KerasRMSprop(lr=0.4, alpha=0.9), scaled, START, 20)
+    else:
+        path = trajectories.run(rules.D2LRMSProp(lr=0.4, gamma=0.9, eps=1e-6), scaled, START, 20)
+    return path.final[0]
+
+
+def test_where_each_eps_makes_rmsprop_part():
+    reference = rmsprop_x1("torch", 1.0)
+    assert round(reference, 3) == -0.011
+    # torch's form: about -0.011 down to c = 1e-4, parts at 1e-6
+    assert abs(rmsprop_x1("torch", 1e-4) - reference) < 1e-4
+    assert abs(rmsprop_x1("torch", 1e-6) - reference) > 1e-3
+    # the article's: parts at 1e-4, almost twice as far from the minimum; -5 -> -4.26 at 1e-6
+    article = rmsprop_x1("article", 1e-4)
+    assert 1.5 < article / reference < 2.0
+    assert round(rmsprop_x1("article", 1e-6), 2) == -4.26
+    # Keras' and d2l's (larger eps inside) part even earlier: far off already at 1e-4
+    assert rmsprop_x1("keras", 1e-4) < -3 and rmsprop_x1("d2l", 1e-4) < -4
+    # inside the root eps competes with s: the article at c is d2l at 100 c
+    for c in (1e-6, 1e-8):
+        assert rmsprop_x1("article", c) == pytest.approx(rmsprop_x1("d2l", 100 * c), rel=1e-9)
