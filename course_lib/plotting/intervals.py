@@ -31,7 +31,6 @@ from matplotlib.axes import Axes
 from matplotlib.ticker import FuncFormatter, LogLocator, NullFormatter
 
 from course_lib.plotting.base import (
-    FIGSIZE,
     LINE_WIDTH,
     MARKER_SIZE,
     TICK_SIZE,
@@ -49,6 +48,8 @@ from course_lib.stats import t_quantile
 
 __all__ = ["interval_chart", "mean_and_interval"]
 
+#: Width of a new interval chart, in inches: room for row labels, the numbers and a legend.
+WIDTH = 8.0
 #: Opacity of the bands.
 BAND_ALPHA = 0.2
 #: Dash patterns of reference lines (``lines=``), in order.
@@ -107,7 +108,7 @@ def interval_chart(
     _legend_place(legend_place)
     palette = {**colors_for(rows), **_colors(colors, rows)}
     height = min(4.4, max(2.4, 0.5 + 0.28 * len(rows)))
-    ax = _axes(ax, (FIGSIZE[0], height))
+    ax = _axes(ax, (WIDTH, height))
     positions = np.arange(len(rows))[::-1]
     for y, (key, (mean, low, high)) in zip(positions, rows.items(), strict=True):
         ax.plot([low, high], [y, y], color=palette[key], lw=LINE_WIDTH + 1,
