@@ -19,6 +19,7 @@ import pytest
 import torch
 
 from course_lib import d2l_schedulers, data, objectives, optim, schedules, training, trajectories
+from course_lib.articles import article_001
 from course_lib.torch_schedules import ScheduledLR
 
 ROOT = pathlib.Path(__file__).resolve().parents[1]
@@ -343,6 +344,94 @@ def test_test_accuracy_hardly_depends_on_the_schedule(runs, setup):
         f"{min(others)} to {max(others)} of {n_test} test images right")
 
 
+
+def dead_units(model, x):
+    hidden, dead = x, 0
+    for layer in model:
+        hidden = layer(hidden)
+        if isinstance(layer, torch.nn.ReLU):
+            dead += int((hidden == 0).all(dim=0).sum())
+    return dead
+
+
+def adam_run(setup, sizes, warmup_steps, seed, peak=0.1, epochs=10):
+    x, y, x_test, y_test = setup
+    model = training.mlp(sizes, seed=seed, dtype=torch.float64)
+    optimizer = optim.Adam(model.parameters(), lr=peak)
+    total = epochs * STEPS_PER_EPOCH
+    schedule = (schedules.warmup_cosine(peak, total, warmup_steps, final_lr=0.0) if warmup_steps
+                else schedules.cosine_annealing_lr(peak, total))
+    return training.train(model, optimizer, x, y, epochs=epochs, batch_size=BATCH,
+                          loss=torch.nn.functional.cross_entropy, record_every=None,
+                          scheduler=ScheduledLR(optimizer, schedule), scheduler_every="batch",
+                          eval_fn=lambda m: {"test accuracy": training.accuracy(m, x_test, y_test),
+                                             "dead units": dead_units(m, x)})
+
+
+DEEP, SHALLOW = [64, 64, 64, 64, 10], [64, 32, 10]
+
+
+@pytest.fixture(scope="module")
+def warmup_runs(setup):
+    return {(name, steps): [adam_run(setup, sizes, steps, seed) for seed in range(4)]
+            for name, sizes in [("deep", DEEP), ("shallow", SHALLOW)]
+            for steps in (0, STEPS_PER_EPOCH)}
+
+
+def test_the_deeper_network_needs_its_warmup(warmup_runs):
+    peak, warm = warmup_runs[("deep", 0)], warmup_runs[("deep", STEPS_PER_EPOCH)]
+    for a, b in zip(peak, warm, strict=True):  # every seed
+        assert a.loss[-1] > b.loss[-1]
+        assert a.metrics["dead units"][1] > 2 * b.metrics["dead units"][1]
+    losses = [round(h.loss[-1], 2) for h in peak], [round(h.loss[-1], 2) for h in warm]
+    assert (min(losses[0]), max(losses[0]), min(losses[1]), max(losses[1])) == (0.09, 0.42, 0.04,
+                                                                                0.10)
+
+    def mean_accuracy(runs):
+        return sum(h.metrics["test accuracy"][-1] for h in runs) / len(runs)
+
+    assert round(mean_accuracy(peak), 3) == 0.883 and round(mean_accuracy(warm), 3) == 0.931
+    dead = [h.metrics["dead units"][1] for h in peak], [h.metrics["dead units"][1] for h in warm]
+    assert (min(dead[0]), max(dead[0]), min(dead[1]), max(dead[1])) == (57, 75, 10, 20)
+    assert 0.28 < sum(dead[0]) / len(dead[0]) / 192 < 0.4  # "about a third of its 192 units"
+    # the shallow network does not care
+    for steps in (0, STEPS_PER_EPOCH):
+        for h in warmup_runs[("shallow", steps)]:
+            assert round(h.loss[-1], 3) <= 0.001
+            assert max(h.metrics["dead units"]) == 0
+    # the printed table
+    row = printed_lines("64-64-64-64-10, from the peak  ")[0]
+    assert "  ".join(f"{h.loss[-1]:.3f}" for h in peak) in row
+    assert row.endswith("  ".join(str(d) for d in dead[0]))
+
+
+def test_adams_first_steps_and_the_initial_weights(setup):
+    x, y = setup[0], setup[1]
+    model = training.mlp(DEEP, seed=0, dtype=torch.float64)
+    before = [p.detach().clone() for p in model.parameters()]
+    # torch's default initialisation: weights within +-1/sqrt(fan_in)
+    for layer in model[2::2]:
+        assert layer.weight.abs().max().item() <= 1 / math.sqrt(64) == 0.125
+    optimizer = torch.optim.Adam(model.parameters(), lr=0.1)
+    optimizer.zero_grad()
+    torch.nn.functional.cross_entropy(model(x[:BATCH]), y[:BATCH]).backward()
+    grads = [p.grad.detach().clone() for p in model.parameters()]
+    optimizer.step()
+    moved = torch.cat([(p.detach() - p0).abs().flatten()
+                       for p, p0 in zip(model.parameters(), before, strict=True)])
+    g = torch.cat([grad.abs().flatten() for grad in grads])
+    # chapter 10: the first step is lr * |g| / (|g| + eps), i.e. lr unless |g| is tiny
+    torch.testing.assert_close(moved, 0.1 * g / (g + 1e-8), rtol=1e-6, atol=1e-15)
+    assert (moved > 0.099).double().mean().item() > 0.9
+
+
+def test_a_smaller_peak_needs_no_warmup(setup, warmup_runs):
+    smaller = [adam_run(setup, DEEP, 0, seed, peak=0.05) for seed in range(4)]
+    warm = warmup_runs[("deep", STEPS_PER_EPOCH)]
+    assert all(h.loss[-1] < 0.05 for h in smaller)
+    assert (sum(h.metrics["test accuracy"][-1] for h in smaller)
+            >= sum(h.metrics["test accuracy"][-1] for h in warm))
+
 def test_constant_rates_too_small_and_too_large(setup):
     losses = {}
     for lr in (0.01, 0.3, 4.0):
@@ -451,13 +540,65 @@ def test_a_scheduler_stepped_for_a_plot_trains_at_its_final_rate(setup, runs):
         f"after plot {after_plot.loss[-1]:.4f}, fresh {fresh.loss[-1]:.4f}")
 
 
-def test_the_stateful_pitfall_has_its_pinning_test():
-    source = (ROOT / "tests" / "test_schedules.py").read_text(encoding="utf-8")
-    assert "def test_d2ls_stateful_cosine_scheduler_pitfall_is_fixed(" in source
-    cosine = d2l_schedulers.CosineScheduler(max_update=20, base_lr=0.3, final_lr=0.01)
-    assert cosine(25) == 0.01
-    order = [25, 10, 3, 25, 0, 20, 10]
-    assert [cosine(t) for t in order] == pytest.approx([cosine_by_hand(t) for t in order])
+def test_d2ls_factor_scheduler_ignores_its_argument():
+    """d2l's FactorScheduler (article_001) multiplies on every call, whatever it is asked."""
+    d2l_factor = article_001.FactorScheduler(factor=0.9, stop_factor_lr=1e-2, base_lr=2.0)
+    assert [d2l_factor(0) for _ in range(3)] == pytest.approx([1.8, 1.62, 1.458])
+    plotted = [d2l_factor(t) for t in range(50)]
+    assert plotted == pytest.approx([max(0.01, 2 * 0.9 ** (t + 4)) for t in range(50)])
+    assert d2l_factor(0) == 0.01  # after d2l's plot: at the floor for good
+    # called once per epoch from 0 on a fresh object it gives the course's stateless values
+    fresh = article_001.FactorScheduler(factor=0.9, stop_factor_lr=1e-2, base_lr=2.0)
+    ours = d2l_schedulers.FactorScheduler(factor=0.9, stop_factor_lr=1e-2, base_lr=2.0)
+    assert [fresh(t) for t in range(60)] == pytest.approx([ours(t) for t in range(60)], rel=1e-12)
+    assert [ours(0) for _ in range(3)] == [1.8, 1.8, 1.8]
+    assert printed_line("FactorScheduler asked for update 0, three times:").endswith(
+        "[1.8, 1.62, 1.458]")
+    assert printed_line("the same object after d2l's plot, update 0:").endswith("0.01")
+    assert printed_line("FactorScheduler after a plot, update 0 three times:").endswith(
+        "[1.8, 1.8, 1.8]")
+    # d2l's MultiFactorScheduler (TensorFlow code) has the same flaw: a milestone asked twice
+    multi = article_001.MultiFactorScheduler(step=[15, 30], factor=0.5, base_lr=0.5)
+    assert [multi(15), multi(15)] == [0.25, 0.125]
+
+
+def test_d2ls_cosine_scheduler_fails_live_and_depends_on_order():
+    with pytest.raises(AttributeError, match="base_lr"):
+        article_001.CosineScheduler(max_update=20, base_lr=0.3, final_lr=0.01)(25)
+    assert printed_line("a fresh CosineScheduler asked for epoch 25:").endswith(
+        "AttributeError: 'CosineScheduler' object has no attribute 'base_lr'")
+    d2l_cosine = article_001.CosineScheduler(max_update=20, base_lr=0.3, final_lr=0.01)
+    order = [10, 25, 3, 25, 20, 25]
+    answers = [d2l_cosine(t) for t in order]
+    # past max_update it repeats the last value it computed up to max_update
+    expected = [cosine_by_hand(10), cosine_by_hand(10), cosine_by_hand(3), cosine_by_hand(3),
+                0.01, 0.01]
+    assert answers == pytest.approx(expected, abs=1e-15)
+    assert {round(a, 4) for a in answers[1::2]} == {0.155, 0.2842, 0.01}
+    assert printed_line("one CosineScheduler asked for epochs").endswith(
+        str([round(v, 4) for v in expected]))
+    # called in order from epoch 0, d2l's class gives the course's values (its plots look right)
+    in_order = article_001.CosineScheduler(20, 0.3, 0.01, warmup_steps=5)
+    ours = d2l_schedulers.CosineScheduler(20, 0.3, 0.01, warmup_steps=5)
+    assert [in_order(t) for t in range(30)] == pytest.approx([ours(t) for t in range(30)],
+                                                              abs=1e-15)
+    # the fix: a function of the epoch
+    fixed = d2l_schedulers.CosineScheduler(max_update=20, base_lr=0.3, final_lr=0.01)
+    assert fixed(25) == 0.01
+    assert [fixed(t) for t in order] == pytest.approx([cosine_by_hand(t) for t in order])
+    assert printed_line("a fresh CosineScheduler, epoch 25:").endswith("0.01")
+
+
+def test_the_transcription_keeps_d2ls_text():
+    """article_001's CosineScheduler is the seed article's, with only its lost characters back."""
+    import inspect
+
+    source = inspect.getsource(article_001.CosineScheduler)
+    for line in ["if epoch < self.warmup_steps:", "if epoch <= self.max_update:",
+                 "self.max_steps = self.max_update - self.warmup_steps",
+                 "return self.warmup_begin_lr + increase", "return self.base_lr"]:
+        assert line in source
+    assert "def __call__(self, num_update):" in inspect.getsource(article_001.FactorScheduler)
 
 
 # -- section 6: torch's cosine after T_max -------------------------------------------------------
@@ -484,45 +625,88 @@ def test_torch_cosine_climbs_back_after_t_max():
 # -- section 7: reduce on plateau ----------------------------------------------------------------
 
 
-def test_reduce_on_plateau_decides_as_torch_does(setup):
-    x, y = setup[0], setup[1]
-    x_fit, y_fit, x_val, y_val = x[:-300], y[:-300], x[-300:], y[-300:]
-    plateau = schedules.ReduceLROnPlateau(lr=1.0, factor=0.5, patience=2)
-    model, optimizer = model_and_optimizer(lr=1.0)
+@pytest.fixture(scope="module")
+def regression():
+    x, y = (t.double() for t in data.regression_data().as_tensors())
+    x_fit, y_fit, x_val, y_val = x[:1200], y[:1200], x[1200:], y[1200:]
+    # the least-squares fit, with numpy (independent of the notebook's torch.linalg.lstsq)
+    design = np.column_stack([x_fit.numpy(), np.ones(1200)])
+    w = np.linalg.lstsq(design, y_fit.numpy(), rcond=None)[0]
+    least_squares = float(np.mean((np.column_stack([x_val.numpy(), np.ones(300)]) @ w
+                                   - y_val.numpy()) ** 2) / 2)
+    return x_fit, y_fit, x_val, y_val, least_squares
+
+
+def plateau_run(regression, follow, lr=1.0, seed_offset=0, epochs=10):
+    x_fit, y_fit, x_val, y_val, _ = regression
+    plateau = schedules.ReduceLROnPlateau(lr=lr, factor=0.1, patience=1)
+    model = training.linear_regression(5, seed=0, dtype=torch.float64)
+    optimizer = optim.SGD(model.parameters(), lr=lr)
     rates, losses = [], []
-    for epoch in range(D2L_EPOCHS):
+    for epoch in range(epochs):
         rates.append(optimizer.param_groups[0]["lr"])
-        training.train(model, optimizer, x_fit, y_fit, epochs=1, batch_size=BATCH,
-                       loss=torch.nn.functional.cross_entropy, record_every=None, seed=epoch)
-        losses.append(training.evaluate(model, x_val, y_val, torch.nn.functional.cross_entropy))
+        training.train(model, optimizer, x_fit, y_fit, epochs=1, batch_size=20,
+                       record_every=None, seed=seed_offset + epoch)
+        losses.append(training.evaluate(model, x_val, y_val))
         new_lr = plateau.step(losses[-1])
-        for group in optimizer.param_groups:
-            group["lr"] = new_lr
+        if follow:
+            for group in optimizer.param_groups:
+                group["lr"] = new_lr
+    return rates, losses
 
-    # torch's ReduceLROnPlateau, fed the same validation losses, makes the same decisions
+
+def torch_plateau_decisions(losses, lr=1.0):
+    """torch's ReduceLROnPlateau fed the same metric: the rate before each epoch."""
     weight = torch.zeros(1, requires_grad=True)
-    reference = torch.optim.SGD([weight], lr=1.0)
-    torch_plateau = lr_scheduler.ReduceLROnPlateau(reference, factor=0.5, patience=2)
-    torch_used = []
+    reference = torch.optim.SGD([weight], lr=lr)
+    scheduler = lr_scheduler.ReduceLROnPlateau(reference, factor=0.1, patience=1)
+    used = []
     for loss in losses:
-        torch_used.append(reference.param_groups[0]["lr"])
-        torch_plateau.step(loss)
-    assert rates == torch_used
+        used.append(reference.param_groups[0]["lr"])
+        scheduler.step(loss)
+    return used
 
-    # each drop follows three epochs in a row without a new best (more than patience = 2)
-    best, since_best = math.inf, 0
-    for epoch, loss in enumerate(losses[:-1]):
-        if loss < best * (1 - 1e-4):
-            best, since_best = loss, 0
-        else:
-            since_best += 1
-        dropped = rates[epoch + 1] < rates[epoch]
-        assert dropped == (since_best == 3)
-        if dropped:
-            since_best = 0
-    runs_text = ", ".join(f"{lr:g} × {len(list(group))}" for lr, group in itertools.groupby(rates))
-    assert runs_text.startswith("1 × 16, 0.5 × 3")
-    assert printed_line("rates used: 1 ×").endswith(runs_text)
-    best_epoch = int(np.argmin(losses)) + 1
-    assert printed_line("best validation loss:").endswith(
-        f"{min(losses):.4f}, after {best_epoch} epochs")
+
+def test_a_cut_on_a_plateau_helps(regression):
+    least_squares = regression[4]
+    rates, cut = plateau_run(regression, follow=True)
+    constant_rates, constant = plateau_run(regression, follow=False)
+    assert rates == pytest.approx(torch_plateau_decisions(cut), rel=1e-12)  # torch decides alike
+    assert constant_rates == [1.0] * 10
+    first_cut = next(e for e in range(1, 10) if rates[e] < rates[e - 1])
+    assert first_cut == 4 and rates[first_cut] == pytest.approx(0.1)
+    # two epochs without a new best (more than patience = 1) before the cut
+    assert min(cut[:2]) < min(cut[2:4])
+    assert cut[:first_cut] == constant[:first_cut]  # the same run until the cut
+    # the very next epoch beats everything the constant rate reaches in all ten
+    assert cut[first_cut] < min(constant)
+    # the last three epochs: at least squares' level with the cut, well above it without
+    assert abs(np.mean(cut[-3:]) - least_squares) < 0.002
+    assert np.mean(constant[-3:]) - least_squares > 0.05
+    assert printed_line("rates used: ").endswith("1 × 4, 0.1 × 6")
+    table = printed_lines("reduce on plateau  ")[-1].split()
+    assert table[-3:] == [f"{min(cut[:4]):.4f}", f"{min(cut[4:]):.4f}", f"{np.mean(cut[-3:]):.4f}"]
+    table = printed_lines("constant 1.0  ")[-1].split()
+    assert table[-3:] == [f"{min(constant[:4]):.4f}", f"{min(constant[4:]):.4f}",
+                          f"{np.mean(constant[-3:]):.4f}"]
+    assert printed_line("validation loss (least squares:").startswith(
+        f"validation loss (least squares: {least_squares:.4f})")
+
+
+@pytest.mark.parametrize("seed_offset", [100, 200, 300])
+def test_the_cut_helps_for_other_minibatch_orders_too(regression, seed_offset):
+    least_squares = regression[4]
+    rates, cut = plateau_run(regression, follow=True, seed_offset=seed_offset)
+    _, constant = plateau_run(regression, follow=False, seed_offset=seed_offset)
+    assert rates[-1] < 1.0
+    assert np.mean(cut[-3:]) - least_squares < 0.01 < np.mean(constant[-3:]) - least_squares
+
+
+def test_the_noise_level_grows_with_the_rate(regression):
+    """Section 1's noise term: a constant rate 10 times smaller bounces far closer to the fit."""
+    least_squares = regression[4]
+    excess = {}
+    for lr in (1.0, 0.1):
+        _, losses = plateau_run(regression, follow=False, lr=lr)
+        excess[lr] = np.mean(losses[-5:]) - least_squares
+    assert excess[1.0] > 5 * excess[0.1]
