@@ -154,21 +154,44 @@ def test_gradient_descent_at_the_2d_saddle_escapes_only_off_the_axis():
     assert f"{0.8**25:f}" == "0.003778" and f"{0.01 * 1.2**25:f}" == "0.953962"
 
 
+def test_exact_gradient_descent_on_the_axis_converges_into_the_saddle():
+    path = trajectories.run("sgd", objectives.saddle(), (1.0, 0.0), 60, lr=0.1)
+    assert np.all(path.points[:, 1] == 0.0)              # x2 never moves off the axis
+    assert np.linalg.norm(path.final) == pytest.approx(0.8**60, rel=1e-12)  # 1.5e-06
+    assert f"{0.8**60:.1e}" == "1.5e-06"
+
+
+def test_gradient_noise_kicks_every_seed_off_the_saddle_near_the_predicted_step():
+    # x2 <- 1.2 x2 - lr sigma xi: std(x2_t) = 0.001 sqrt(sum 1.44^j) ~ 0.001 1.2^t / sqrt(0.44)
+    predicted = math.log(math.sqrt(0.44) / 0.001) / math.log(1.2)
+    assert round(predicted) == 36
+    escapes = []
+    for seed in range(20):
+        path = trajectories.run("sgd", objectives.saddle(), (1.0, 0.0), 60, lr=0.1,
+                                noise=0.01, seed=seed)
+        far = np.flatnonzero(np.abs(path.points[:, 1]) > 1.0)
+        assert far.size, seed                             # every noisy run leaves
+        escapes.append(far[0])
+    assert abs(np.median(escapes) - predicted) < 6
+
+
 def test_random_symmetric_matrices_are_rarely_positive_definite():
-    rng = np.random.default_rng(0)
-    fractions = []
-    for n in range(1, 6):
-        samples = rng.standard_normal((20_000, n, n))
-        eigenvalues = np.linalg.eigvalsh((samples + samples.transpose(0, 2, 1)) / 2)
-        fractions.append(np.mean(np.all(eigenvalues > 0, axis=1)))
-    standard_error = math.sqrt(0.25 / 20_000)
-    assert abs(fractions[0] - 0.5) < 4 * standard_error
-    # 2x2 GOE: P(both eigenvalues > 0) = (2 - sqrt 2) / 4 = 0.146
-    p2 = (2 - math.sqrt(2)) / 4
-    assert abs(fractions[1] - p2) < 4 * math.sqrt(p2 * (1 - p2) / 20_000)
-    for n in range(2, 6):  # "even faster than 2^-n"
-        assert fractions[n - 1] < 0.5**n
-    assert all(a > b for a, b in zip(fractions, fractions[1:], strict=False))
+    """The chapter's estimates (a million samples per n) against exact values and an
+    independent, larger sample."""
+    from course_lib import random_hessians
+
+    chapter = {n: random_hessians.minimum_fraction(n, 1_000_000, seed=n) for n in range(1, 6)}
+    p2 = (2 - math.sqrt(2)) / 4                           # 2x2: an angular integral, by hand
+    assert abs(chapter[2].fraction - p2) < 4 * chapter[2].standard_error
+    assert f"{p2:.3g}" == "0.146"
+    assert abs(chapter[1].fraction - 0.5) < 4 * chapter[1].standard_error
+    for n in range(2, 6):       # "falls faster than 2^-n": the whole interval lies below it
+        assert chapter[n].interval[1] < 0.5**n
+    assert all(chapter[n].fraction > chapter[n + 1].fraction for n in range(1, 5))
+    independent = random_hessians.minimum_fraction(5, 4_000_000, seed=2024)
+    assert 5000 < 1 / independent.fraction < 10_000      # "about one sample in seven thousand"
+    assert 100 <= 1_000_000 * independent.fraction <= 200  # "only about 150 of them"
+    assert 100 <= chapter[5].minima <= 200
 
 
 # -- vanishing gradients --------------------------------------------------------------------
@@ -271,7 +294,12 @@ def test_notebook_prints_the_quoted_lines():
                  "minimum of the empirical risk g:   x = 1.0170,  g(x) = -1.2085",
                  "tanh'(4) = 0.0013",
                  "by torch autograd: 0.0013",
-                 "start (1, 0.01): epoch 25, x1: 0.003778, x2: 0.953962",
+                 "start (1, 0.01): step 25, x1: 0.003778, x2: 0.953962",
+                 "gradient descent: x2 stays 0 for 60 steps",
+                 "with noise 0.01: 20 of 20 seeds leave",
+                 "exact for n = 2: (2 - sqrt 2) / 4 = 0.146",
                  "-> saddle point",
                  "E[f(X)] >= f(E[X]): False"]:
         assert line in text, line
+    sources = "".join("".join(c["source"]) for c in cells)
+    assert "from a local minimum to a lower point" not in sources  # the (x - 1)² walk is not
