@@ -22,12 +22,12 @@ NOTEBOOK = pathlib.Path(__file__).resolve().parents[1] / "chapters" / "02_gradie
 C = 0.15 * math.pi
 
 
-def printed(path):
-    """What trajectories.report prints for the last step, as d2l does."""
+def printed(path, unit="epoch"):
+    """The line d2l prints after the last step (its word, "epoch"; the course says "step")."""
     point = path.points[-1]
     if point.size == 1:
-        return f"epoch {path.steps}, x: {point[0]:f}"
-    return f"epoch {path.steps}, " + ", ".join(f"x{i + 1}: {v:f}" for i, v in enumerate(point))
+        return f"{unit} {path.steps}, x: {point[0]:f}"
+    return f"{unit} {path.steps}, " + ", ".join(f"x{i + 1}: {v:f}" for i, v in enumerate(point))
 
 
 def df_wavy(x):          # f = x cos(cx)
@@ -201,7 +201,7 @@ def test_damping_does_not_fix_negative_curvature():
     assert d2f_wavy(25.0) < 0
     path = trajectories.run(rules.Newton(lr=0.5), wavy, 25.0, 30)
     assert path.final[0] == pytest.approx(WAVY_MAX, abs=1e-7)
-    assert printed(path) == f"epoch 30, x: {WAVY_MAX:f}" == "epoch 30, x: 26.834133"
+    assert printed(path, "step") == f"step 30, x: {WAVY_MAX:f}" == "step 30, x: 26.834133"
 
 
 # -- preconditioning ------------------------------------------------------------------------
@@ -214,12 +214,12 @@ def test_diagonal_preconditioning_makes_the_stretched_bowl_round():
     # x1 × (1 - 0.4 · 0.2) = 0.92, x2 × (1 - 0.4 · 4) = -0.6
     np.testing.assert_allclose(gd.points, np.column_stack([-5 * 0.92**t, -2 * (-0.6) ** t]),
                                rtol=1e-12)
-    assert printed(gd) == "epoch 20, x1: -0.943467, x2: -0.000073"
+    assert printed(gd, "step") == "step 20, x1: -0.943467, x2: -0.000073"
     assert torch_matches(stretched, (-5.0, -2.0), 20, 0.4)
     pre = trajectories.run(line_search.DiagonalNewton(lr=0.5), stretched, (-5.0, -2.0), 20)
     np.testing.assert_allclose(pre.points, np.column_stack([-5 * 0.5**t, -2 * 0.5**t]),
                                rtol=1e-14)
-    assert printed(pre) == "epoch 20, x1: -0.000005, x2: -0.000002"
+    assert printed(pre, "step") == "step 20, x1: -0.000005, x2: -0.000002"
     one = trajectories.run(line_search.DiagonalNewton(lr=1.0), stretched, (-5.0, -2.0), 1)
     np.testing.assert_array_equal(one.final, [0.0, 0.0])
     assert 1 - 0.2 * 0.5 == 0.9   # x1's best factor with η < 0.5
@@ -326,9 +326,25 @@ def test_notebook_prints_the_quoted_lines():
                  "torch.optim.SGD, lr 2  epoch 10, x: -1.528166",
                  "torch.optim.SGD:  epoch 20, x1: -0.057646, x2: -0.000073",
                  "x_10 == 0.0 exactly: True",
-                 "torch.optim.SGD, lr 0.4           epoch 20, x1: -0.943467, x2: -0.000073",
+                 "torch.optim.SGD, lr 0.4           step 20, x1: -0.943467, x2: -0.000073",
+                 "damped Newton from x0 = 25 (f'' = -3.26):  step 30, x: 26.834133",
+                 "step 7, x: 0.000000",
                  "bit for bit: True", "κ after preconditioning = 1.0",
                  "κ after preconditioning = 20.0",
                  "every accepted step passes Armijo's test: True"]:
         assert line in text, line
     assert text.count("same trajectory as course_lib to 1e-12: True") == 3
+    # d2l's word "epoch" only on the lines that reproduce d2l's printed output
+    epoch_lines = [line for line in text.splitlines() if "epoch" in line]
+    assert len(epoch_lines) == 12, epoch_lines
+
+
+def test_chapter_ends_with_a_link_to_the_next_chapter_and_headings_have_no_latex():
+    cells = json.loads(NOTEBOOK.read_text(encoding="utf-8"))["cells"]
+    markdown = ["".join(c["source"]) for c in cells if c["cell_type"] == "markdown"]
+    link = "[Next: 03 · Conditioning and the learning rate](03_conditioning.ipynb)"
+    assert any(link in m for m in markdown[-3:])
+    for m in markdown:
+        for line in m.splitlines():
+            if line.startswith("#"):
+                assert "$" not in line, line
