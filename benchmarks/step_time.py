@@ -24,8 +24,8 @@ Why the defaults are what they are (measured on the course's 2-core machine, loa
   gradient stays exactly 0 (a dead ReLU unit), Adam's ``exp_avg`` decays by 0.9 per step into
   the subnormal range within ~800 steps and sticks at 5.6e-45 (0.9 x 4 x 1.4e-45 rounds back
   to 4 x 1.4e-45), and after ~80k steps ``exp_avg_sq`` sticks at 7.0e-43 (checked in
-  tests/test_benchmarks.py); arithmetic on subnormals is several times slower on x86. ``--subnormal`` measures that case, and the cure,
-  ``torch.set_flush_denormal(True)``.
+  tests/test_benchmarks.py); arithmetic on subnormals is several times slower on x86.
+  ``--subnormal`` measures that case, and the cure, ``torch.set_flush_denormal(True)``.
 
 Nothing here is asserted in the test suite: speed is measured, not tested.
 """

@@ -34,7 +34,7 @@ from course_lib import rules
 from course_lib.rules import Rule, State
 from course_lib.rules.base import check_lr
 
-__all__ = ["ArrayOptimizer"]
+__all__ = ["ArrayOptimizer", "AdamOptimizer"]
 
 
 class ArrayOptimizer:
@@ -47,6 +47,10 @@ class ArrayOptimizer:
             :mod:`course_lib.schedules`); the t-th call of ``update``/``apply_gradients``
             (counting from 0) uses ``lr(t)``.
     """
+
+    #: Accept gradients that numpy broadcasts to the parameter's shape (a scalar for a (1,)
+    #: bias), as numpy code's ``params[key] -= ...`` does; off: shapes must match exactly.
+    broadcast_gradients = False
 
     def __init__(self, rule: Rule | str, **hyperparams: Any) -> None:
         #: The learning-rate schedule, when ``lr`` was given as one.
@@ -149,6 +153,11 @@ class ArrayOptimizer:
             if grad is None:
                 continue
             grad = np.asarray(grad)
+            if self.broadcast_gradients and grad.shape != param.shape:
+                try:
+                    grad = np.broadcast_to(grad, param.shape)
+                except ValueError:
+                    pass  # reported below
             if grad.shape != param.shape:
                 raise ValueError(
                     f"the gradient for {label} has shape {grad.shape}, "
@@ -172,3 +181,29 @@ class ArrayOptimizer:
     def __repr__(self) -> str:
         schedule = "" if self.lr_schedule is None else f", lr={self.lr_schedule!r}"
         return f"ArrayOptimizer({self.rule!r}{schedule})"
+
+
+class AdamOptimizer(ArrayOptimizer):
+    """The numpy interface of the seed article's Adam: ``AdamOptimizer(learning_rate, beta1,
+    beta2, epsilon).update(params, grads)``, computed by :class:`course_lib.rules.Adam`.
+
+    The article adds ε to √v̂ after the bias correction, which is torch's Adam, so this is
+    ``ArrayOptimizer(rules.Adam(lr=learning_rate, betas=(beta1, beta2), eps=epsilon))`` with
+    the article's argument names and defaults. As in the article's code, ``params`` may be a new
+    dict at each call as long as it holds the same arrays, and a gradient may be anything numpy
+    broadcasts to its parameter's shape (the article's bias gradient is a scalar for a (1,)
+    array).
+
+    >>> import numpy as np
+    >>> b = np.zeros(1)
+    >>> opt = AdamOptimizer(learning_rate=0.01)
+    >>> opt.update({"b": b}, {"b": np.float64(-2.0)}); b    # first step: lr · sign(−g)
+    array([0.01])
+    """
+
+    broadcast_gradients = True
+
+    def __init__(self, learning_rate: float = 0.001, beta1: float = 0.9, beta2: float = 0.999,
+                 epsilon: float = 1e-8) -> None:
+        super().__init__(rules.Adam(lr=learning_rate, betas=(float(beta1), float(beta2)),
+                                    eps=epsilon))

@@ -7,6 +7,10 @@ the library's implementations (those live in :mod:`course_lib.rules`); they are 
 their results can be compared with ``torch.optim`` and course_lib, and where they part, shown.
 
 * :mod:`course_lib.articles.article_000`: optimizers written by hand on ``param.data``.
+* :mod:`course_lib.articles.article_002`: Keras optimizers; gradient descent by hand on three
+  points, with its stopping loop.
+* :mod:`course_lib.articles.article_003`: a numpy ``AdamOptimizer`` and the linear regression
+  it is tried on.
 * :mod:`course_lib.articles.article_001`: d2l's learning-rate scheduler classes (the d2l digest
   ends with its ``CosineScheduler``), with their hidden state.
 * :mod:`course_lib.articles.article_004`: ``torch.optim`` in practice, five pitfalls included.
