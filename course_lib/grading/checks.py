@@ -206,13 +206,35 @@ def rule(fn: Any, optimizer: str | type, *, name: str, options: Any, problems: A
             ok, row = _agrees(mine.params[1:], reference.params[1:])
             if ok:
                 continue
-            setting = _options_text({**opts, **(torch_options or {})})
+            shown = {**opts, **(torch_options or {})}
             if schedule is not None:
-                setting += f", learning rates {format_value(schedule, 3)} step by step"
+                shown.pop("lr", None)
+            setting = _options_text(shown)
+            if schedule is not None:
+                setting += f") with the learning rate {_schedule_text(schedule)} ("
             header = (f"`{name}` does not follow torch.optim.{_class_name(optimizer)}({setting}) "
-                      f"on {problem}:")
-            detail = _diagnose(row + 1, mine, reference, state, labels, first_step_notes or {})
+                      f"on {problem}:").replace(" ()", "")
+            step = row + 1
+            detail = _diagnose(step, mine, reference, state, labels, first_step_notes or {})
+            if schedule is not None and step > 1 and schedule[step - 1] != schedule[step - 2]:
+                detail += (f" This is the first step after the learning rate changed from "
+                           f"{schedule[step - 2]:.4g} to {schedule[step - 1]:.4g}.")
             fail(f"{header}\n  {detail}", hint)
+
+
+def _schedule_text(lrs: Sequence[float]) -> str:
+    """``[0.6]*10 + [0.06]*10`` as "0.6 for steps 1-10, then 0.06 for steps 11-20"."""
+    runs: list[list[Any]] = []
+    for step, lr in enumerate(lrs, start=1):
+        if runs and runs[-1][0] == lr:
+            runs[-1][2] = step
+        else:
+            runs.append([lr, step, step])
+    if len(runs) > 4:
+        return f"changing at every step ({format_value(list(lrs), 3)})"
+    parts = [f"{lr:.4g} for step{'s' if a != b else ''} {a}" + (f"-{b}" if a != b else "")
+             for lr, a, b in runs]
+    return ", then ".join(parts)
 
 
 def _drawn(*specs: Any) -> bool:

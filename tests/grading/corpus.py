@@ -1,0 +1,317 @@
+"""Submissions that try everything a grader must survive, each with the score it deserves.
+
+Each :class:`Submission` is built from a released notebook of the pilot sets (the student
+version, or the solutions notebook) by replacing answer cells and adding cells, or is raw bytes.
+``expected`` is the score per question (questions not named score what the base scores:
+everything for ``solutions``, nothing for ``student``); ``status`` is how the gradebook's status
+must begin. :func:`write_corpus` writes them all into a folder, as a class would hand them in.
+
+The corpus is used by ``tests/grading/test_grading_pipeline.py`` and by
+``benchmarks/grading_time.py``.
+"""
+
+from __future__ import annotations
+
+import json
+import pathlib
+import textwrap
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+
+#: Points per question of the pilot sets (a test checks these against the bundles).
+POINTS = {
+    "02_gradient_descent": {"q1": 2, "q2": 3, "q3": 3, "q4": 3},
+    "06_momentum": {"q1": 2, "q2": 3, "q3": 4, "q4": 3},
+    "10_adam": {"q1": 4, "q2": 2, "q3": 2, "q4": 3, "q5": 1},
+}
+
+
+@dataclass(frozen=True)
+class Submission:
+    name: str
+    set: str = "06_momentum"
+    base: str = "solutions"              # "solutions", "student", or "raw"
+    replace: dict[str, str] = field(default_factory=dict)  # answer cell (by first line) -> code
+    append: tuple[str, ...] = ()         # cells added at the end
+    prepend: tuple[str, ...] = ()        # cells added after the first code cell
+    metadata: dict[str, Any] | None = None
+    raw: bytes | None = None
+    expected: dict[str, float] = field(default_factory=dict)
+    status: str = "graded"
+    needs_landlock: int = 0              # the Landlock ABI the defence needs (0: none)
+    why: str = ""
+
+    @property
+    def file(self) -> str:
+        return f"{self.name}.ipynb"
+
+    def expected_scores(self) -> dict[str, float]:
+        if self.base == "raw" or not self.status.startswith("graded"):
+            return {}
+        full = POINTS[self.set]
+        base = full if self.base == "solutions" else {q: 0 for q in full}
+        return {**base, **self.expected}
+
+    def expected_total(self) -> float:
+        return float(sum(self.expected_scores().values()))
+
+
+def _code(text: str) -> str:
+    return textwrap.dedent(text).strip("\n")
+
+
+WRONG_NESTEROV = _code("""
+    def nesterov_step(param, grad, state, lr, momentum):
+        buf = state.get("momentum_buffer", np.zeros_like(param))
+        buf = momentum * buf + momentum * grad
+        state["momentum_buffer"] = buf
+        return param - lr * (grad + momentum * buf), state
+    """)
+
+NO_OP_NESTEROV = "def nesterov_step(param, grad, state, lr, momentum):\n    return param, state"
+
+PATCHES = _code("""
+    import builtins
+    import math
+
+    import numpy
+    import numpy.testing
+
+    numpy.allclose = lambda *args, **kwargs: True
+    numpy.isclose = lambda *args, **kwargs: True
+    numpy.testing.assert_allclose = lambda *args, **kwargs: None
+    numpy.testing.assert_array_equal = lambda *args, **kwargs: None
+    math.isclose = lambda *args, **kwargs: True
+    builtins.AssertionError = type("Nothing", (Exception,), {})
+    try:
+        import torch
+        import torch.optim
+
+        class Anything(torch.optim.SGD):
+            def step(self, closure=None):
+                return None
+
+        torch.optim.SGD = torch.optim.Adam = Anything
+    except ImportError:
+        pass
+    import course_lib.validation
+    from course_lib.grading import checks
+
+    course_lib.validation.agrees = lambda *args, **kwargs: (True, None)
+    checks.fail = lambda *args, **kwargs: None
+    checks.number = checks.function = checks.rule = lambda *args, **kwargs: None
+    """)
+
+PATCH_BUILTINS = _code("""
+    import builtins
+
+    builtins.isinstance = lambda *args: True
+    builtins.len = lambda *args: 0
+    builtins.abs = lambda x: 0.0
+    """)
+
+READ_SECRETS = _code("""
+    import glob
+    import json
+    import os
+    import zipfile
+
+    import course_lib
+
+    root = os.path.dirname(os.path.dirname(course_lib.__file__))
+    found = []
+    for path in [os.path.join(root, "exercises", "masters", "06_momentum.ipynb"),
+                 *glob.glob(os.path.join(root, "dist", "autograder", "*.zip")),
+                 *glob.glob("/tmp/**/*06_momentum*", recursive=True)]:
+        try:
+            if path.endswith(".zip"):
+                with zipfile.ZipFile(path) as archive:
+                    found.append(archive.read("tests/q3.py").decode())
+            else:
+                with open(path) as f:
+                    text = f.read()
+                for cell in json.loads(text)["cells"]:
+                    source = "".join(cell["source"])
+                    if source.startswith("def nesterov_step") or source.startswith("def largest"):
+                        exec(source.replace("# BEGIN SOLUTION", "").replace("# END SOLUTION", ""))
+                        found.append(path)
+        except Exception as exc:
+            print("blocked:", path, type(exc).__name__)
+    print("found", len(found))
+    """)
+
+KILL_PARENT = _code("""
+    import os
+    import signal
+
+    try:
+        os.kill(os.getppid(), signal.SIGKILL)
+    except OSError as exc:
+        print("could not kill the grader:", exc)
+    """)
+
+SENTINEL = "/tmp/course-grading-sentinel/target.txt"
+#: a file a submission tries to create beside numpy's own files
+PLANTED = "tampered_by_a_submission.txt"
+WRITE_OUTSIDE = _code(f"""
+    import os
+
+    import numpy
+
+    for path, mode in [("{SENTINEL}", "a"),
+                       (os.path.join(os.path.dirname(numpy.__file__), "{PLANTED}"), "w")]:
+        try:
+            with open(path, mode) as f:
+                f.write("tampered")
+        except OSError as exc:
+            print("blocked:", path, type(exc).__name__)
+    """)
+
+
+def _hard_coded_public_answers() -> dict[str, str]:
+    """Answers that return the public checks' expected results from a table."""
+    import torch
+
+    param = torch.tensor([-5.0, -2.0], dtype=torch.float64, requires_grad=True)
+    optimizer = torch.optim.SGD([param], lr=0.3, momentum=0.5, nesterov=True)
+    hessian = np.diag([0.2, 4.0])
+    table = []
+    for _ in range(20):
+        param.grad = torch.from_numpy(hessian @ param.detach().numpy())
+        optimizer.step()
+        table.append((param.detach().numpy().tolist(),
+                      optimizer.state[param]["momentum_buffer"].numpy().tolist()))
+    nesterov = _code(f"""
+        TABLE = {table!r}
+
+        def nesterov_step(param, grad, state, lr, momentum):
+            k = state.get("k", 0)
+            new_param, buf = TABLE[k % len(TABLE)]
+            return np.array(new_param), {{"k": k + 1, "momentum_buffer": np.array(buf)}}
+        """)
+    stable = _code("""
+        def largest_stable_lr(hessian, momentum, nesterov=False):
+            return 0.375 if nesterov else 0.75
+        """)
+    return {"def nesterov_step": nesterov, "def largest_stable_lr": stable}
+
+
+def submissions() -> list[Submission]:
+    """The whole corpus."""
+    student = "student"
+    return [
+        # honest work
+        Submission("solutions_02", set="02_gradient_descent", why="the master's solutions"),
+        Submission("solutions_06", why="the master's solutions"),
+        Submission("solutions_10", set="10_adam", why="the master's solutions"),
+        Submission("untouched_02", set="02_gradient_descent", base=student),
+        Submission("untouched_06", base=student, why="the student version as released"),
+        Submission("untouched_10", set="10_adam", base=student),
+        Submission("wrong_nesterov", replace={"def nesterov_step": WRONG_NESTEROV},
+                   expected={"q3": 0}, why="a wrong first buffer: q3 fails, the rest scores"),
+        Submission("partial_06", base=student, why="q1 right, q2 right for heavy ball only",
+                   replace={"gain_steady": "gain_steady = 5.0",
+                            "gain_alternating": "gain_alternating = 1 / 1.8",
+                            "def largest_stable_lr": _code("""
+                                def largest_stable_lr(hessian, momentum, nesterov=False):
+                                    return 2 * (1 + momentum) / np.linalg.eigvalsh(hessian).max()
+                                """)},
+                   expected={"q1": 2, "q2": 1.5}),
+        Submission("diagonal_only_02", set="02_gradient_descent", expected={"q2": 1},
+                   replace={"def largest_stable_lr": _code("""
+                       def largest_stable_lr(hessian):
+                           return 2.0 / np.max(np.diag(hessian))
+                       """)}, why="max of the diagonal: right only for diagonal Hessians"),
+        # files that are not gradable
+        Submission("invalid_json", base="raw", raw=b'{"cells": [',
+                   status="not graded: not a notebook"),
+        Submission("empty", base="raw", raw=b"", status="not graded: empty file"),
+        Submission("json_list", base="raw", raw=b"[1, 2, 3]", status="not graded: not a notebook"),
+        Submission("binary", base="raw", raw=bytes(range(256)) * 4,
+                   status="not graded: not a notebook"),
+        Submission("wrong_assignment", metadata={"otter": {"assignment_name": "99_other"}},
+                   status="not graded: wrong assignment"),
+        Submission("other_course", metadata={}, status="not graded: wrong assignment",
+                   why="no otter metadata and a file name that names no set"),
+        Submission("renamed_06_momentum_alice", metadata={}, why="no metadata: set from file name"),
+        Submission("huge_code", append=("# " + "x" * (6 * 2**20),),
+                   status="not graded: its code is larger than 5 MB"),
+        # code that misbehaves while the notebook runs
+        Submission("raises", append=("raise RuntimeError('boom')",)),
+        Submission("sys_exit", append=("import sys\nsys.exit(3)",)),
+        Submission("os_exit_at_end", append=("import os\nos._exit(0)",)),
+        Submission("os_exit_in_answer", expected={"q3": 0},
+                   replace={"def nesterov_step": "import os\nos._exit(1)\n" + WRONG_NESTEROV}),
+        Submission("infinite_loop", append=("while True:\n    pass",)),
+        Submission("infinite_loop_no_alarm",
+                   append=("import signal\nsignal.signal(signal.SIGALRM, signal.SIG_IGN)\n"
+                           "while True:\n    pass",)),
+        Submission("sleeps", append=("import time\ntime.sleep(10**6)",)),
+        Submission("loop_in_answer", expected={"q3": 0},
+                   replace={"def nesterov_step": "def nesterov_step(param, grad, state, lr, "
+                                                 "momentum):\n    while True:\n        pass"}),
+        Submission("memory_bomb", append=("chunks = []\nwhile True:\n"
+                                          "    chunks.append(bytearray(10**8))",)),
+        Submission("numpy_memory", append=("big = np.ones((10**6, 10**6))",)),
+        Submission("print_flood", append=("for i in range(300_000):\n    print('x' * 100)",)),
+        # tampering with what the checks use
+        Submission("monkeypatch_blank", base=student, prepend=(PATCHES,),
+                   append=(NO_OP_NESTEROV,), why="patches numpy, math, torch.optim, course_lib"),
+        Submission("monkeypatch_solutions", prepend=(PATCHES,),
+                   why="the same patches do not hurt a correct notebook either"),
+        Submission("patch_builtins", base=student, prepend=(PATCH_BUILTINS,)),
+        Submission("hard_coded_public", base=student, replace=_hard_coded_public_answers(),
+                   why="answers fitted to the public inputs pass public checks, earn 0"),
+        Submission("read_secrets", base=student, prepend=(READ_SECRETS,), needs_landlock=1,
+                   why="reads the master and the bundles to copy the solutions"),
+        Submission("write_outside", append=(WRITE_OUTSIDE,), needs_landlock=1,
+                   why="writes into a file outside its scratch folder and into numpy"),
+        Submission("kill_parent", append=(KILL_PARENT,), needs_landlock=6,
+                   why="signals the grading process"),
+    ]
+
+
+def build(submission: Submission, released: pathlib.Path) -> bytes:
+    """The file a learner would hand in, from ``released`` (``make release``'s ``dist``)."""
+    if submission.base == "raw":
+        return submission.raw or b""
+    source = (released / "autograder" / f"{submission.set}-solutions.ipynb"
+              if submission.base == "solutions"
+              else released / "student" / f"{submission.set}.ipynb")
+    notebook = json.loads(source.read_text(encoding="utf-8"))
+    cells = notebook["cells"]
+    replaced = set()
+    for cell in cells:
+        text = "".join(cell["source"])
+        for prefix, code in submission.replace.items():
+            if cell["cell_type"] == "code" and text.startswith(prefix):
+                cell["source"] = code
+                replaced.add(prefix)
+    missing = set(submission.replace) - replaced
+    if missing:
+        raise ValueError(f"{submission.name}: no answer cell starts with {sorted(missing)}")
+    first = next(i for i, c in enumerate(cells) if c["cell_type"] == "code")
+    new = [_cell(code) for code in submission.prepend]
+    cells[first + 1:first + 1] = new
+    cells += [_cell(code) for code in submission.append]
+    if submission.metadata is not None:
+        notebook["metadata"].pop("otter", None)
+        notebook["metadata"].update(submission.metadata)
+    return json.dumps(notebook).encode("utf-8")
+
+
+def _cell(code: str) -> dict[str, Any]:
+    return {"cell_type": "code", "execution_count": None, "metadata": {}, "outputs": [],
+            "source": code}
+
+
+def write_corpus(released: pathlib.Path, folder: pathlib.Path,
+                 chosen: list[Submission] | None = None) -> list[Submission]:
+    """Write every submission into ``folder``; returns them."""
+    folder.mkdir(parents=True, exist_ok=True)
+    chosen = submissions() if chosen is None else chosen
+    for submission in chosen:
+        (folder / submission.file).write_bytes(build(submission, released))
+    return chosen
