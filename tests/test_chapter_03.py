@@ -321,3 +321,95 @@ def test_answer_5_sgd_at_105_diverges_on_the_book_valley():
     run = trajectories.run("sgd", objectives.dlfs_bowl(), (-7.0, 2.0), steps=30, lr=1.05)
     assert abs(run.final[1]) == pytest.approx(2 * 1.1**30, rel=1e-9)
     assert abs(run.final[0]) < 7
+
+
+# -- the limit on a real network -------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def digits_network():
+    """The chapter's set-up, rebuilt: a 64-32-10 tanh MLP on the digits, 100 warm-up steps."""
+    import copy
+
+    from course_lib import data, training
+
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)  # as the chapter does: small tensors, and thread-count-free sums
+    digits = data.digits().as_tensors()
+    images = digits.x_train.double()
+    targets = torch.nn.functional.one_hot(digits.y_train, 10).double()
+    network = training.mlp([64, 32, 10], seed=0, activation=torch.nn.Tanh, dtype=torch.float64)
+    full = len(images)
+    training.train(network, torch.optim.SGD(network.parameters(), lr=0.5), images, targets,
+                   epochs=100, batch_size=full, record_every=None, progress=False)
+
+    def sharpness(model, seed=0, tol=1e-6):
+        return conditioning.hessian_top_eigenvalue(
+            lambda: training.half_squared_error(model(images), targets),
+            list(model.parameters()), tol=tol, seed=seed)
+
+    top = sharpness(network)
+    limit = 2 / top.eigenvalue
+    runs = {}
+    for factor in (0.5, 0.9, 1.3, 2.0):
+        model = copy.deepcopy(network)
+        history = training.train(model, torch.optim.SGD(model.parameters(), lr=factor * limit),
+                                 images, targets, epochs=100, batch_size=full,
+                                 record_every=None, progress=False)
+        runs[factor] = (model, np.array(history.loss))
+    yield {"network": network, "images": images, "top": top, "sharpness": sharpness,
+           "runs": runs}
+    torch.set_num_threads(threads)
+
+
+def test_the_network_and_its_data_are_the_stated_size(digits_network):
+    assert sum(p.numel() for p in digits_network["network"].parameters()) == 2410
+    assert len(digits_network["images"]) == 1347
+    assert round(2410**2 / 1e6, 1) == 5.8
+
+
+def test_power_iteration_converges_to_the_same_sharpness_from_another_start(digits_network):
+    top = digits_network["top"]
+    other = digits_network["sharpness"](digits_network["network"], seed=1)
+    assert top.converged and other.converged and top.eigenvalue > 0
+    assert other.eigenvalue == pytest.approx(top.eigenvalue, rel=1e-4)
+
+
+def test_below_the_limit_the_loss_falls_at_every_step(digits_network):
+    half, most = digits_network["runs"][0.5][1], digits_network["runs"][0.9][1]
+    assert np.all(np.diff(half) < 0) and np.all(np.diff(most) < 0)
+    assert most[-1] < half[-1]                          # faster for the larger step
+
+
+def test_at_twice_the_limit_the_run_diverges_within_a_few_dozen_steps(digits_network):
+    loss = digits_network["runs"][2.0][1]
+    blown = np.flatnonzero(~(loss < 1e3))
+    assert blown.size and blown[0] <= 40
+    assert not loss[-1] < 1e6
+
+
+def test_just_above_the_limit_the_loss_jumps_then_falls_in_a_flatter_region(digits_network):
+    model, loss = digits_network["runs"][1.3]
+    assert loss.max() > loss[0]                          # the jump
+    assert loss[-1] < loss[0]                            # and it trains again
+    end = digits_network["sharpness"](model, tol=1e-5).eigenvalue
+    assert end < digits_network["top"].eigenvalue        # flatter where it ended
+
+
+def test_the_stable_runs_sharpen(digits_network):
+    start = digits_network["top"].eigenvalue
+    for factor in (0.5, 0.9):
+        model, _ = digits_network["runs"][factor]
+        assert digits_network["sharpness"](model, tol=1e-5).eigenvalue > start
+
+
+def test_headings_have_no_latex_and_the_chapter_links_to_04():
+    import json
+    import pathlib
+
+    notebook = pathlib.Path(__file__).resolve().parents[1] / "chapters" / "03_conditioning.ipynb"
+    cells = json.loads(notebook.read_text(encoding="utf-8"))["cells"]
+    texts = ["".join(c["source"]) for c in cells if c["cell_type"] == "markdown"]
+    assert not [line for t in texts for line in t.splitlines()
+                if line.startswith("#") and "$" in line]
+    assert "[Next: 04 · Stochastic gradient descent](04_sgd.ipynb)" in "\n".join(texts[-3:])
