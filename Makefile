@@ -5,7 +5,7 @@ BIN    := $(VENV)/bin
 PIP    := $(BIN)/python -m pip --disable-pip-version-check
 STAMP  := $(VENV)/.installed
 
-.PHONY: setup test lab release grade validate benchmark lint clean
+.PHONY: setup test lab release grade validate benchmark lint clean slides site browser-builds
 
 # Installed once; repeated only when pyproject.toml or constraints.txt change.
 setup: $(STAMP)
@@ -31,6 +31,7 @@ $(STAMP): pyproject.toml constraints.txt
 
 test: setup
 	$(BIN)/ruff check .
+	@$(MAKE) --no-print-directory browser-builds
 	$(BIN)/python -m pytest
 
 # Exercises (exercises/README.md): otter assign turns each master in exercises/masters/ into a
@@ -61,6 +62,38 @@ grade: setup $(RELEASED)
 lab: setup $(RELEASED)
 	$(BIN)/python -m course_lib.grading workspace
 	$(BIN)/jupyter lab --ServerApp.root_dir=. chapters/00_start_here.ipynb
+
+# Lecture decks and the course website (slides/README.md, site/README.md). Their front-end
+# assets come from the npm registry, pinned by the lock files, installed once into
+# slides/node_modules and site/node_modules (never committed).
+NPM_CI        := npm ci --no-audit --no-fund --ignore-scripts --prefix
+SLIDES_ASSETS := slides/node_modules/.package-lock.json
+SITE_ASSETS   := site/node_modules/.package-lock.json
+# The site links each chapter to its students' exercises once site/exercises.toml lists any:
+# then they are released first.
+SITE_RELEASE  := $(if $(shell grep -sE '^ *"?[0-9]' site/exercises.toml),$(RELEASED),)
+
+$(SLIDES_ASSETS): slides/package.json slides/package-lock.json
+	$(NPM_CI) slides
+
+$(SITE_ASSETS): site/package.json site/package-lock.json
+	$(NPM_CI) site
+
+# dist/slides/NN_topic.html (open from disk, offline) and NN_topic.pdf (handouts, printed by
+# chromium); only decks older than their notebook are rebuilt.
+slides: setup $(SLIDES_ASSETS)
+	$(BIN)/python -m slides.build
+
+# dist/site/index.html: every chapter with its stored outputs, searchable, offline.
+site: setup $(SITE_ASSETS) $(SITE_RELEASE)
+	$(BIN)/python site/build.py
+
+# The browser tests (tests/browser/) read dist/slides and dist/site; without a chromium they
+# skip, and so do these builds.
+browser-builds:
+	@if $(BIN)/python -c "import sys; from slides.browser import find_chromium; sys.exit(find_chromium() is None)"; \
+	then $(MAKE) --no-print-directory slides site; \
+	else echo "browser tests skipped: no chromium found (apt-get install chromium, or set CHROMIUM=/path)"; fi
 
 validate: setup
 	$(BIN)/python -m course_lib validate

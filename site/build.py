@@ -90,10 +90,17 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--out", type=pathlib.Path, default=DEFAULT_OUT)
     parser.add_argument("--work", type=pathlib.Path, default=DEFAULT_WORK,
                         help="staging and Sphinx cache folder (default build/site)")
+    parser.add_argument("--exercises", type=pathlib.Path, default=EXERCISES_FILE,
+                        help="chapter -> exercise notebooks (default site/exercises.toml)")
     args = parser.parse_args(argv)
     notebooks = args.notebooks or sorted(CHAPTERS.glob("[0-9][0-9]_*.ipynb"))
     start = time.perf_counter()
-    status = build(notebooks, args.out, args.work)
+    try:
+        exercises = exercise_map(args.exercises)
+    except FileNotFoundError as error:
+        print(f"site: {error}", file=sys.stderr)
+        return 2
+    status = build(notebooks, args.out, args.work, exercises)
     if status == 0:
         print(f"site: {len(notebooks)} chapters in {args.out} "
               f"({time.perf_counter() - start:.1f} s); open {args.out / 'index.html'}")

@@ -34,6 +34,7 @@ nb_execution_mode = "off"
 nb_custom_formats = {".ipynb": ["slides.static_outputs.read_notebook", {}, False]}
 nb_ipywidgets_js = {}  # no require.js / widget manager from a CDN
 myst_enable_extensions = ["dollarmath", "amsmath"]
+myst_dmath_double_inline = True  # $$...$$ inside a paragraph or list item, as Jupyter reads it
 myst_heading_anchors = 3
 # The chapters quote articles verbatim, typos included (an en dash for a minus in a code block):
 # pygments then highlights that block leniently, which is fine.

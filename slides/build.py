@@ -162,19 +162,45 @@ def write_index(out: pathlib.Path, decks: list[tuple[str, str]], pdfs: bool) -> 
     )
 
 
-def build(notebooks: list[pathlib.Path], out: pathlib.Path, pdf: bool = True) -> list[str]:
-    """Build the decks (and PDFs) of ``notebooks`` into ``out``; return the deck paths."""
+def inputs_of_every_deck() -> list[pathlib.Path]:
+    """The files whose change makes every deck stale: template, build code, asset versions."""
+    code = [HERE / name for name in ("build.py", "static_outputs.py", "package-lock.json")]
+    return [*sorted(p for p in TEMPLATES.rglob("*") if p.is_file()), *code]
+
+
+def stale(target: pathlib.Path, *sources: pathlib.Path) -> bool:
+    """Whether ``target`` is missing or older than one of ``sources``."""
+    return not target.exists() or target.stat().st_mtime < max(s.stat().st_mtime for s in sources)
+
+
+def build(notebooks: list[pathlib.Path], out: pathlib.Path, pdf: bool = True,
+          force: bool = False) -> list[str]:
+    """Build the decks (and PDFs) of ``notebooks`` into ``out``; return the deck paths.
+
+    A deck is rebuilt only when it is older than its notebook or than the template and build
+    code, a PDF only when it is older than its deck (``force`` rebuilds everything).
+    """
     out.mkdir(parents=True, exist_ok=True)
     copy_assets(out)
     slides = exporter()
-    decks = [(nb.stem, export_deck(nb, out, slides)) for nb in notebooks]
-    paths = [out / f"{stem}.html" for stem, _ in decks]
-    printed = False
+    common = inputs_of_every_deck()
+    decks, paths = [], []
+    for notebook in notebooks:
+        deck = out / f"{notebook.stem}.html"
+        if force or stale(deck, notebook, *common):
+            title = export_deck(notebook, out, slides)
+        else:
+            title = deck_title(nbformat.read(notebook, as_version=4), notebook.stem)
+        decks.append((notebook.stem, title))
+        paths.append(deck)
     if pdf:
         from slides import handout
 
-        printed = handout.print_decks(paths)
-    write_index(out, decks, printed)
+        printer = [HERE / "handout.py", HERE / "check.py"]
+        unprinted = [d for d in paths if force or stale(d.with_suffix(".pdf"), d, *printer)]
+        if unprinted:
+            handout.print_decks(unprinted)
+    write_index(out, decks, pdfs=all(d.with_suffix(".pdf").exists() for d in paths))
     return [str(p) for p in paths]
 
 
@@ -184,11 +210,13 @@ def main(argv: list[str] | None = None) -> int:
                         help="chapter notebooks (default: every chapters/NN_*.ipynb)")
     parser.add_argument("--out", type=pathlib.Path, default=DEFAULT_OUT)
     parser.add_argument("--no-pdf", action="store_true", help="skip the PDF handouts")
+    parser.add_argument("--force", action="store_true",
+                        help="rebuild every deck and PDF, even those newer than their sources")
     args = parser.parse_args(argv)
     notebooks = args.notebooks or sorted(CHAPTERS.glob("[0-9][0-9]_*.ipynb"))
     start = time.perf_counter()
     try:
-        paths = build(notebooks, args.out, pdf=not args.no_pdf)
+        paths = build(notebooks, args.out, pdf=not args.no_pdf, force=args.force)
     except MissingAssets as error:
         print(f"slides: {error}", file=sys.stderr)
         return 2
