@@ -1,0 +1,155 @@
+"""The claims of chapters/00_start_here.ipynb, and the course-wide promises made there.
+
+Adam's first step is worked by hand (it moves each coordinate by lr against the sign of its
+gradient); the bit-for-bit claim is rerun against torch.optim; the validation claims are
+recomputed with course_lib.validation; the links are checked against the files.
+"""
+
+import json
+import pathlib
+import re
+
+import numpy as np
+import pytest
+import torch
+
+from course_lib import optim, rules, validation
+
+ROOT = pathlib.Path(__file__).resolve().parents[1]
+CHAPTERS = ROOT / "chapters"
+NOTEBOOK = CHAPTERS / "00_start_here.ipynb"
+
+
+def cells():
+    return json.loads(NOTEBOOK.read_text(encoding="utf-8"))["cells"]
+
+
+def markdown():
+    """The markdown a learner reads (speaker notes left out)."""
+    return ["".join(c["source"]) for c in cells() if c["cell_type"] == "markdown"
+            and c["metadata"]["slideshow"]["slide_type"] != "notes"]
+
+
+# -- a learner-first start ------------------------------------------------------------------
+
+
+def test_the_notebook_starts_with_what_the_learner_will_be_able_to_do_and_how():
+    first, *rest = markdown()
+    assert first.startswith("# 00 · Start here")
+    assert "What you will be able to do" in first
+    how = next(m for m in rest if m.startswith("## How to use the course"))
+    for verb in ("**Read**", "**Run**", "**Move the sliders**", "**Do the exercises.**"):
+        assert verb in how
+    headings = [m.splitlines()[0] for m in markdown() if m.startswith("## ")]
+    # the evidence comes after the learner's material, just before the questions
+    assert headings.index("## How we know `course_lib` is PyTorch's optimizers") > \
+        headings.index("## What the course covers")
+    assert headings[-2:] == ["## Check your understanding", "## Summary"]
+
+
+def test_no_link_points_to_a_file_that_does_not_exist():
+    for text in markdown():
+        for target in re.findall(r"\]\(([^)#]+)\)", text):
+            if "://" not in target:
+                assert (CHAPTERS / target).exists(), target
+
+
+def test_the_course_map_links_every_chapter():
+    table = next(m for m in markdown() if m.startswith("## What the course covers"))
+    linked = re.findall(r"\]\((\d\d_\w+\.ipynb)\)", table)
+    assert linked == sorted(p.name for p in CHAPTERS.glob("[01]*.ipynb") if p.name[:2] != "00")
+
+
+@pytest.mark.parametrize(("chapter", "following"), [
+    ("00_start_here", "01_optimization_and_deep_learning"),
+    ("01_optimization_and_deep_learning", "02_gradient_descent"),
+    ("02_gradient_descent", "03_conditioning"),
+    ("03_conditioning", "04_sgd"),
+])
+def test_chapters_00_to_03_end_with_a_link_to_the_next(chapter, following):
+    nb = json.loads((CHAPTERS / f"{chapter}.ipynb").read_text(encoding="utf-8"))
+    texts = ["".join(c["source"]) for c in nb["cells"] if c["cell_type"] == "markdown"]
+    summary = next(t for t in reversed(texts) if t.startswith("## Summary"))
+    assert re.search(rf"\[Next: {following[:2]} · [^\]]+\]\({following}\.ipynb\)", summary)
+    for text in texts:  # and no heading shows LaTeX source in the table of contents
+        for line in text.splitlines():
+            if line.startswith("#"):
+                assert "$" not in line, (chapter, line)
+
+
+def test_every_slide_section_is_followed_by_speaker_notes():
+    for chapter in ("00_start_here", "01_optimization_and_deep_learning", "02_gradient_descent",
+                    "03_conditioning"):
+        nb = json.loads((CHAPTERS / f"{chapter}.ipynb").read_text(encoding="utf-8"))
+        kinds = [c["metadata"]["slideshow"]["slide_type"] for c in nb["cells"]]
+        for i, kind in enumerate(kinds):
+            if kind == "slide":
+                assert "notes" in kinds[i + 1:i + 4], (chapter, i)
+
+
+# -- one algorithm, written once --------------------------------------------------------------
+
+
+def test_the_same_adam_rule_on_numpy_and_torch():
+    rule = rules.Adam(lr=0.1)
+    point = np.array([1.0, -2.0])
+    tensor = torch.tensor([1.0, -2.0], dtype=torch.float64)
+    point_state, tensor_state = rule.init(point), rule.init(tensor)
+    for step in range(1, 4):
+        rule.step(point, 2 * point, point_state)
+        rule.step(tensor, 2 * tensor, tensor_state)
+        if step == 1:
+            # m̂ = g, v̂ = g²: the first step is lr · g/|g| (up to eps), by hand
+            np.testing.assert_allclose(point, [0.9, -1.9], rtol=1e-9)
+        np.testing.assert_allclose(point, tensor.numpy(), rtol=1e-15)
+
+
+def test_course_lib_adam_is_torch_adam_bit_for_bit_on_the_tiny_network():
+    def tiny_network():
+        torch.manual_seed(0)
+        return torch.nn.Sequential(torch.nn.Linear(2, 8), torch.nn.Tanh(), torch.nn.Linear(8, 1))
+
+    inputs = torch.randn(64, 2, generator=torch.Generator().manual_seed(1))
+    targets = inputs[:, :1] * inputs[:, 1:]
+    ours, theirs = tiny_network(), tiny_network()
+    for net, opt_cls in ((ours, optim.Adam), (theirs, torch.optim.Adam)):
+        opt = opt_cls(net.parameters(), lr=0.01)
+        for _ in range(100):
+            opt.zero_grad()
+            ((net(inputs) - targets) ** 2).mean().backward()
+            opt.step()
+    assert all(torch.equal(a, b) for a, b in zip(ours.parameters(), theirs.parameters(),
+                                                  strict=True))
+
+
+# -- the validation the chapter shows -----------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def float32_results():
+    return validation.run_validation(problems=["quadratic"], dtypes=(torch.float32,), steps=200)
+
+
+def test_torch_rows_are_bit_for_bit_except_yogi_and_every_run_passes(float32_results):
+    results = float32_results + validation.run_validation(
+        algorithms=["sgd", "adam", "yogi"], problems=["quadratic"], dtypes=(torch.float64,),
+        steps=200)
+    for r in results:
+        assert r.passed, r
+        if r.implementation == "torch":
+            assert (r.max_abs == 0) == (r.algorithm != "yogi"), r
+        else:
+            assert r.max_abs > 0 or r.algorithm == "sgd"
+    float64 = [r for r in results if r.dtype == "float64"]
+    assert max(r.max_rel for r in float64) < 1e-13  # far below the 1e-10 target
+
+
+def test_only_rmsprops_numpy_run_leaves_torchs_rtol_and_it_passes_by_the_ulp_control(
+        float32_results):
+    above = {(r.algorithm, r.implementation) for r in float32_results
+             if r.max_rel > validation.FLOAT32_RTOL}
+    assert above == {("rmsprop", "array")}
+    sensitive = [r for r in float32_results if r.sensitivity is not None]
+    assert sensitive and all(r.algorithm == "rmsprop" and r.passed for r in sensitive)
+    assert all(r.max_abs <= validation.SENSITIVITY_FACTOR * r.sensitivity for r in sensitive)
+    assert validation.FLOAT32_RTOL == 1.3e-6 and validation.FLOAT32_ATOL == 1e-5
