@@ -13,7 +13,7 @@ import numpy as np
 import pytest
 import torch
 
-from course_lib import arrays, conditioning, data, objectives, schedules, training, trajectories
+from course_lib import conditioning, data, objectives, schedules, training, trajectories
 
 BOWL = objectives.bowl()
 START = (-5.0, -2.0)
@@ -175,16 +175,9 @@ def test_decaying_polynomial_rate_ends_closer_than_constant_rates_on_average_ove
 
 
 def batched_mean_f(lr, n_runs=2000, steps=300):
-    """The notebook's experiment: 2000 runs as the rows of one array, updated together."""
-    points = np.tile(START, (n_runs, 1))
-    optimizer = arrays.ArrayOptimizer("sgd", lr=lr)
-    noise = np.random.default_rng(0)
-    history = [BOWL.values(points).mean()]
-    for _ in range(steps):
-        optimizer.update({"x": points}, {"x": points @ BOWL.matrix
-                                          + noise.standard_normal(points.shape)})
-        history.append(BOWL.values(points).mean())
-    return np.array(history)
+    """The notebook's experiment: 2000 seeded runs at once, the mean of f after each step."""
+    return trajectories.run_many("sgd", BOWL, START, steps, seeds=n_runs, lr=lr,
+                                 noise=1.0).mean_values
 
 
 def test_polynomial_beats_the_constant_rates_on_average_and_exponential_freezes_near_070():
@@ -206,16 +199,17 @@ def test_the_batched_averages_sit_on_the_exact_expectation(lr):
     assert measured[100:].mean() == pytest.approx(exact[100:].mean(), rel=0.04)
 
 
-def test_the_batch_rows_are_independent_runs():
-    """A batch of rows updated together is the same as each row updated alone (no noise)."""
-    starts = np.array([[-5.0, -2.0], [1.0, 3.0], [0.5, -0.5]])
-    points = starts.copy()
-    optimizer = arrays.ArrayOptimizer("sgd", lr=d2l_polynomial)
-    for _ in range(20):
-        optimizer.update({"x": points}, {"x": points @ BOWL.matrix})
-    for row, start in zip(points, starts, strict=True):
-        alone = trajectories.run("sgd", BOWL, start, steps=20, lr=d2l_polynomial).final
-        np.testing.assert_allclose(row, alone, rtol=1e-12, atol=1e-15)
+@pytest.mark.parametrize("lr", [0.1, d2l_polynomial])
+def test_run_r_of_the_batch_is_the_single_run_with_seed_r(lr):
+    batch = trajectories.run_many("sgd", BOWL, START, 50, seeds=5, lr=lr, noise=1.0)
+    for seed in (0, 4):
+        alone = trajectories.run("sgd", BOWL, START, steps=50, lr=lr, noise=1.0, seed=seed)
+        np.testing.assert_array_equal(batch.points[seed], alone.points)
+    # and the five seeds of the notebook end where d2l's plain loop, seeded the same, ends
+    if lr == 0.1:
+        for seed in range(5):
+            np.testing.assert_allclose(batch.final[seed], d2l_style_noisy_loop(0.1, 50, seed),
+                                       rtol=1e-10, atol=1e-12)
 
 
 # -- section 4: the finite-sum view ------------------------------------------------------------
