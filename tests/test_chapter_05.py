@@ -301,3 +301,52 @@ def test_check_your_understanding_numbers(eigenvalues):
     assert round(eigenvalues[-1], 2) == 1.40 and round(2 / eigenvalues[-1], 3) == 1.424
     assert round(eigenvalues[-1], 3) == 1.404 and round(1 - 1.5 * eigenvalues[-1], 3) == -1.107
     assert math.isclose(1400 / 1499, (N - 100) / (N - 1))
+
+
+# -- the distance to the floor, L - L*, of full-batch gradient descent (figure of section 2) -----
+
+
+def float64_fit(tensors, lr, epochs):
+    X, y = tensors
+    model = training.linear_regression(X.shape[1], seed=0, dtype=torch.float64)
+    return training.train(model, optim.SGD(model.parameters(), lr=lr), X.double(), y.double(),
+                          epochs=epochs, batch_size=N, record_every=200, seed=0, progress=False)
+
+
+def predicted_gap(design, floor, lr, steps):
+    """½ Σ λ_i z_i(t)², z_i(t) = (1 − ηλ_i)^t z_i(0), with z(0) the initial error in the
+    eigenvector basis of H (numpy's eigh, independent of course_lib.conditioning)."""
+    tilde, targets = design
+    lams, vectors = np.linalg.eigh(tilde.T @ tilde / N)
+    theta_star = np.linalg.lstsq(tilde, targets, rcond=None)[0]
+    model = training.linear_regression(5, seed=0)
+    theta0 = np.append(model.weight.detach().double().numpy(), 0.0)
+    z0 = vectors.T @ (theta0 - theta_star)
+    return np.array([0.5 * np.sum(lams * ((1 - lr * lams) ** t * z0) ** 2)
+                     for t in range(steps + 1)])
+
+
+@pytest.mark.parametrize(("lr", "epochs"), [(1.0, 10), (1.5, 30)])
+def test_measured_distance_to_the_floor_is_the_predicted_one(tensors, design, floor, lr, epochs):
+    measured = np.array(float64_fit(tensors, lr, epochs).loss) - floor
+    np.testing.assert_allclose(measured, gd_by_hand(design, lr, epochs) - floor, rtol=1e-6,
+                               atol=1e-15)
+    np.testing.assert_allclose(measured, predicted_gap(design, floor, lr, epochs), rtol=1e-5)
+    assert np.all(measured > 0)
+
+
+def test_the_distance_to_the_floor_numbers_in_the_text(design, floor, eigenvalues):
+    at_1 = predicted_gap(design, floor, 1.0, 10)
+    assert f"{at_1[-1]:.0e}" == "4e-11"  # "down to 4 · 10^-11 after 10"
+    assert np.all(at_1[1:] / at_1[:-1] < 1 / 6)  # "at least sixfold per update"
+    at_15 = predicted_gap(design, floor, 1.5, 30)
+    assert int(np.argmin(at_15)) == 5 and f"{at_15.min():.4f}" == "0.0085"
+    ratios = at_15[6:] / at_15[5:-1]
+    assert np.all(ratios > 1) and np.all(np.diff(ratios) > 0)  # grows, faster and faster,
+    assert ratios[-1] < (1 - 1.5 * eigenvalues[-1]) ** 2 < ratios[-1] + 0.01  # towards 1.225
+
+
+def test_float32_cannot_follow_the_distance_below_1e_8(tensors, floor):
+    assert 1e-8 < np.spacing(np.float32(floor)) < 2e-8  # a loss near 0.22 in float32
+    measured32 = np.array(fit(tensors, 1.0, 1500, 10).loss) - floor
+    assert measured32.min() <= 0 or np.abs(measured32[-3:]).max() < 3e-8
