@@ -27,8 +27,9 @@ D2L = {
 }
 
 
-def printed(path, capsys):
-    trajectories.report(path)
+def printed(path, capsys, unit="epoch"):
+    """What report prints: in d2l's words (``epoch N``), as the chapter prints d2l's demos."""
+    trajectories.report(path, unit=unit)
     return capsys.readouterr().out.strip()
 
 
@@ -278,7 +279,7 @@ def test_keras_and_torch_agree_at_a_constant_learning_rate(capsys):
     keras_form = trajectories.run("keras_sgd", BOWL, START, 20, lr=0.6, momentum=0.5)
     assert np.abs(torch_form.points - keras_form.points).max() < 1e-12
     np.testing.assert_allclose(keras_form.points, keras_loop(lambda t: 0.6, 0.5, 20), rtol=1e-12)
-    assert printed(keras_form, capsys) == D2L[0.6, 0.5]
+    assert printed(keras_form, capsys, "step") == D2L[0.6, 0.5].replace("epoch", "step")
 
 
 def test_keras_and_torch_differ_under_a_step_schedule():
@@ -335,8 +336,8 @@ def test_dampening_equals_a_rescaled_learning_rate_except_for_the_first_step(cap
     damped = trajectories.run("sgd", BOWL, START, 20, lr=0.6, momentum=0.5, dampening=0.5)
     rescaled = trajectories.run("sgd", BOWL, START, 20, lr=0.3, momentum=0.5)
     assert np.abs(damped.final - rescaled.final).max() > 0.01
-    assert printed(damped, capsys) == "epoch 20, x1: -0.241088, x2: 0.004796"
-    assert printed(rescaled, capsys) == "epoch 20, x1: -0.289993, x2: 0.001723"
+    assert printed(damped, capsys, "step") == "step 20, x1: -0.241088, x2: 0.004796"
+    assert printed(rescaled, capsys, "step") == "step 20, x1: -0.289993, x2: 0.001723"
     # the first step of the dampened run is twice as long (a full GD step with lr 0.6)
     np.testing.assert_allclose(damped.points[1] - damped.points[0],
                                2 * (rescaled.points[1] - rescaled.points[0]))
@@ -363,3 +364,174 @@ def test_explorer_edges_quoted_in_the_text():
     assert ma.spectral_radius(BOWL, 0.74, 0.5) < 1 < ma.spectral_radius(BOWL, 0.76, 0.5)
     best = ma.optimal_heavy_ball(BOWL)
     assert (round(best.lr, 3), round(best.momentum, 3)) == (0.668, 0.403)
+
+
+# -- the source article's momentum (article 000) ----------------------------------------------
+
+from course_lib.articles import article_000  # noqa: E402
+
+
+def article_loop(lr_of_t, gamma, steps):
+    """The article's update written out on numpy arrays: v = γv + η_t g; x = x − v."""
+    x, v, points = np.array(START), np.zeros(2), [np.array(START)]
+    for t in range(steps):
+        v = gamma * v + lr_of_t(t) * grad(x)
+        x = x - v
+        points.append(x.copy())
+    return np.array(points)
+
+
+def test_the_articles_momentum_is_torchs_at_a_constant_rate(capsys):
+    article = article_000.run(article_000.sgd_momentum, BOWL, START, 20, buffers=1, lr=0.6,
+                              gamma=0.5)
+    np.testing.assert_allclose(article.points, article_loop(lambda t: 0.6, 0.5, 20),
+                               rtol=1e-12, atol=1e-15)
+    with_torch = trajectories.run_torch(lambda p: torch.optim.SGD(p, lr=0.6, momentum=0.5),
+                                        BOWL, START, 20)
+    for other in (with_torch, trajectories.run("sgd", BOWL, START, 20, lr=0.6, momentum=0.5),
+                  trajectories.run("keras_sgd", BOWL, START, 20, lr=0.6, momentum=0.5)):
+        assert np.abs(article.points - other.points).max() < 1e-14  # "up to rounding"
+    assert printed(article, capsys) == D2L[0.6, 0.5]
+
+
+@pytest.fixture(scope="module")
+def dropped():
+    drop = schedules.step_lr(0.6, step_size=10, gamma=0.1)
+    return drop, {
+        "article": article_000.run(article_000.sgd_momentum, BOWL, START, 20, buffers=1,
+                                   lr=drop, gamma=0.5),
+        "keras": trajectories.run("keras_sgd", BOWL, START, 20, lr=drop, momentum=0.5),
+        "torch": trajectories.run_torch(
+            lambda p: torch.optim.SGD(p, lr=0.6, momentum=0.5), BOWL, START, 20,
+            make_scheduler=lambda o: torch.optim.lr_scheduler.StepLR(o, step_size=10,
+                                                                      gamma=0.1)),
+        "course_lib": trajectories.run("sgd", BOWL, START, 20, lr=drop, momentum=0.5),
+    }
+
+
+def test_under_a_step_drop_the_article_pairs_with_keras_and_torch_with_course_lib(dropped):
+    drop, paths = dropped
+    np.testing.assert_allclose(paths["article"].points, article_loop(drop, 0.5, 20),
+                               rtol=1e-12, atol=1e-15)
+    np.testing.assert_allclose(paths["keras"].points, keras_loop(drop, 0.5, 20), rtol=1e-12)
+    assert np.abs(paths["article"].points - paths["keras"].points).max() < 1e-12
+    assert np.abs(paths["torch"].points - paths["course_lib"].points).max() < 1e-12
+    # identical through point 10 (10 updates at 0.6), apart from point 11 on
+    gap = np.abs(paths["article"].points - paths["torch"].points).max(axis=1)
+    assert gap[:11].max() < 1e-12
+    assert np.all(gap[11:] > 0.05)
+
+
+def test_after_the_drop_torchs_step_is_a_tenth_and_the_articles_fades(dropped):
+    _, paths = dropped
+    constant = trajectories.run("sgd", BOWL, START, 11, lr=0.6, momentum=0.5)
+    step = {name: np.linalg.norm(np.diff(p.points, axis=0), axis=1) for name, p in paths.items()}
+    # torch's update 10 is the constant-rate update 10 times 0.06 / 0.6
+    np.testing.assert_allclose(step["torch"][10], 0.1 * np.linalg.norm(
+        constant.points[11] - constant.points[10]), rtol=1e-10)
+    # the article's velocity keeps the old steps and lets them fade by γ = 0.5 per update
+    x, v = paths["article"].points, paths["article"].points[:-1] - paths["article"].points[1:]
+    for t in range(10, 20):
+        np.testing.assert_allclose(v[t], 0.5 * v[t - 1] + 0.06 * grad(x[t]), rtol=1e-10,
+                                   atol=1e-15)
+    assert np.all(step["article"][10:15] > 3 * step["torch"][10:15])  # "several times"
+
+
+# -- momentum on the digits MLP ------------------------------------------------------------------
+
+DIGITS_SETTINGS = [(0.02, 0.0), (0.02, 0.5), (0.02, 0.9), (0.1, 0.5), (0.2, 0.0)]
+SAME_LR = [(0.02, 0.0), (0.02, 0.5), (0.02, 0.9)]
+SAME_EFFECTIVE = [(0.2, 0.0), (0.1, 0.5), (0.02, 0.9)]
+
+
+@pytest.fixture(scope="module")
+def digits_losses():
+    """The chapter's experiment (8 epochs, minibatches of 16, seeds 0-2), run twice: with
+    training.fit as the chapter does, and seed by seed with training.train as a check."""
+    import functools
+
+    import torch.nn.functional as F
+
+    from course_lib import data, optim, training
+
+    x_train, y_train, _, _ = data.digits().as_tensors()
+    losses = {}
+    for lr, beta in DIGITS_SETTINGS:
+        histories = training.fit(functools.partial(optim.SGD, lr=lr, momentum=beta), x_train,
+                                 y_train, sizes=[64, 32, 10], seeds=[0, 1, 2], epochs=8,
+                                 batch_size=16)
+        losses[lr, beta] = histories.loss
+    # one setting seed by seed, the plain way: the same losses
+    model = training.mlp([64, 32, 10], seed=2)
+    alone = training.train(model, optim.SGD(model.parameters(), lr=0.1, momentum=0.5), x_train,
+                           y_train, epochs=8, batch_size=16, loss=F.cross_entropy,
+                           record_every=None, seed=2, progress=False)
+    np.testing.assert_allclose(losses[0.1, 0.5][2], alone.loss, rtol=1e-4)
+    return len(x_train), histories.epochs, losses
+
+
+def test_the_digits_runs_are_as_described(digits_losses):
+    n, epochs, losses = digits_losses
+    assert n == 1347
+    assert 8 * math.ceil(n / 16) == 680  # "8 epochs (680 updates)"
+    np.testing.assert_array_equal(epochs, np.arange(9))
+    # every setting starts from the same loss per seed (the seed fixes the initial weights)
+    first = np.array([losses[s][:, 0] for s in DIGITS_SETTINGS])
+    assert np.ptp(first, axis=0).max() < 1e-6
+
+
+def test_at_the_same_lr_more_momentum_trains_faster(digits_losses):
+    _, _, losses = digits_losses
+    final = [losses[s][:, -1].mean() for s in SAME_LR]
+    assert final[0] > final[1] > final[2]
+    assert final[2] < 0.25 * final[0]  # "far below plain SGD at the same rate"
+    # β = 0.9 at 0.02 ends where plain SGD at ten times the rate ends: within its seeds' range
+    sgd_tenfold = losses[0.2, 0.0][:, -1]
+    assert sgd_tenfold.min() <= final[2] <= sgd_tenfold.max()
+
+
+def spread_between_and_within(losses, settings):
+    means = np.array([losses[s].mean(axis=0) for s in settings])
+    between = means.max(axis=0) / means.min(axis=0)
+    within = np.array([losses[s].max(axis=0) / losses[s].min(axis=0) for s in settings])
+    return between, within.max(axis=0)
+
+
+def test_at_the_same_effective_rate_settings_differ_no_more_than_seeds(digits_losses):
+    _, epochs, losses = digits_losses
+    between, within = spread_between_and_within(losses, SAME_EFFECTIVE)
+    assert np.all(between[epochs >= 1] <= within[epochs >= 1])
+    # while at the same lr the settings are apart by far more than the seeds, from epoch 1 on
+    between, within = spread_between_and_within(losses, SAME_LR)
+    assert np.all(between[epochs >= 1] > 1.5 * within[epochs >= 1])
+    assert between[-1] > 5
+
+
+def test_momentum_smooths_the_setbacks_of_plain_sgd_at_the_same_effective_rate(digits_losses):
+    _, epochs, losses = digits_losses
+
+    def largest_rise(setting):
+        return np.diff(losses[setting], axis=1)[:, epochs[1:] > 1].max()
+
+    rises = [largest_rise(s) for s in SAME_EFFECTIVE]  # β = 0, 0.5, 0.9
+    assert rises[0] > rises[1] > rises[2]
+    assert rises[0] > 5 * rises[2]
+    # plain SGD's setbacks are at epochs 2 and 6: there, and only there, its mean loss stands
+    # 1.5 to 1.8 times above both momentum settings' (elsewhere less than 1.4 times)
+    sgd = losses[0.2, 0.0]
+    momentum = np.maximum(losses[0.1, 0.5].mean(axis=0), losses[0.02, 0.9].mean(axis=0))
+    ratio = sgd.mean(axis=0) / momentum
+    assert set(epochs[ratio > 1.4].astype(int)) == {2, 6}
+    assert np.all((ratio[[2, 6]] > 1.5) & (ratio[[2, 6]] < 1.9))  # "1.5 to 1.8 times"
+
+
+def test_gradient_descent_at_the_effective_rate_diverges_where_momentum_converges():
+    effective = trajectories.run("sgd", BOWL, START, 20, lr=0.6 / (1 - 0.5))
+    np.testing.assert_allclose(effective.final, [-5 * (1 - 0.2 * 1.2) ** 20,
+                                                 -2 * (1 - 4 * 1.2) ** 20], rtol=1e-12)
+    assert abs(effective.final[1]) > 1e11 and 2 / 4.0 == 0.5  # the limit 2/λ_max
+    momentum = trajectories.run("sgd", BOWL, START, 20, lr=0.6, momentum=0.5)
+    assert np.linalg.norm(momentum.final) < 0.01
+    # and momentum is inside its own limit ηλ < 2(1 + β): 2.4 < 3
+    assert 0.6 * 4.0 < ma.stability_limit(0.5) == 3
+
