@@ -59,3 +59,14 @@ def test_bad_input_is_refused():
         plotting.reference_curves(ax, {"a": [1.0]}, colors={"b": "red"})
     with pytest.raises(TypeError, match="label"):
         plotting.reference_curves(ax, {"a": [1.0]}, label=3)
+
+
+def test_loss_curves_with_a_log_x_axis():
+    sizes = [1, 10, 100, 1000]
+    ax = plotting.loss_curves({"measured": [2.7, 0.85, 0.27, 0.085]}, x=sizes, log=True,
+                              logx=True, xlabel="m")
+    assert ax.get_xscale() == "log" and ax.get_yscale() == "log"
+    ax = plotting.loss_curves({"measured": [2.7, 0.85, 0.27, 0.085]}, x=sizes)
+    assert ax.get_xscale() == "linear"
+    with pytest.raises(ValueError, match="logx"):
+        plotting.loss_curves({"a": [1.0, 2.0]}, x=[0, 1], logx=True)

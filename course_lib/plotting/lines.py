@@ -196,6 +196,7 @@ def loss_curves(
     colors: Mapping[str, str] | None = None,
     legend: str | None = "outside",
     lines: Mapping[str, float] | None = None,
+    logx: bool = False,
 ) -> Axes:
     """Loss (or any quantity) against the step, the examples seen or the seconds elapsed.
 
@@ -212,6 +213,8 @@ def loss_curves(
         xlabel: the x-axis label ("step", "examples seen", "seconds", ...).
         ylabel: the y-axis label.
         log: a logarithmic y axis (every finite value must then be > 0).
+        logx: a logarithmic x axis (every x must then be > 0), e.g. for batch sizes, examples
+            seen or seconds spanning decades.
         ax: the Axes to draw on; None makes a new figure.
         title: the title; None gives "<Ylabel> against <xlabel>".
         limit: values above it count as diverged once they never come back below it.
@@ -241,6 +244,8 @@ def loss_curves(
             )
         if log and np.any(values[np.isfinite(values)] <= 0):
             raise ValueError(f"log=True needs positive values; histories[{key!r}] has values <= 0")
+        if logx and np.any(xs[key] <= 0):
+            raise ValueError(f"logx=True needs x > 0; x for {key!r} has values <= 0")
     if limit is not None and not (isinstance(limit, int | float) and np.isfinite(limit)):
         raise ValueError(f"limit must be a finite number or None, got {limit!r}")
     _legend_place(legend)
@@ -265,7 +270,9 @@ def loss_curves(
                    ls=REFERENCE_STYLES[j % len(REFERENCE_STYLES)])
     if log:
         ax.set_yscale("log")
-    if all(np.all(v == np.round(v)) for v in xs.values()):
+    if logx:
+        ax.set_xscale("log")
+    elif all(np.all(v == np.round(v)) for v in xs.values()):
         _integer_ticks(ax)
     ylabel, xlabel = _text(ylabel, "ylabel"), _text(xlabel, "xlabel")
     default = f"{ylabel[:1].upper()}{ylabel[1:]} against {xlabel}"
