@@ -3,7 +3,8 @@
 Sphinx + myst-nb + sphinx-book-theme render the chapter notebooks with their stored outputs
 (never re-executed). Viewing makes no request off the machine: MathJax 3 is a local copy
 (``npm ci`` in site/, copied into ``_static/mathjax``), and widget outputs are shown as their
-stored picture (``slides.static_outputs``), so no widget script is loaded from a CDN.
+stored picture (``site/notebook_reader.py``), so no widget script is loaded from a CDN.
+Speaker notes fold into a closed box.
 
 ``site/build.py`` stages the notebooks next to ``index.md`` and runs Sphinx with this file.
 """
@@ -19,7 +20,8 @@ from sphinx import addnodes
 
 SITE = pathlib.Path(__file__).resolve().parent
 ROOT = SITE.parent
-sys.path.insert(0, str(ROOT))  # slides.static_outputs, the notebook reader both builds share
+sys.path.insert(0, str(ROOT))  # slides.static_outputs: widget outputs as on the slides
+sys.path.insert(0, str(SITE))  # notebook_reader.py: how the site reads a notebook
 
 project = "Optimizers from Scratch"
 author = "the Optimizers from Scratch contributors"
@@ -31,7 +33,7 @@ exclude_patterns = ["_build", "**.ipynb_checkpoints", "exercises/**"]
 
 # --- notebooks: stored outputs only, widgets as their pictures ---------------------------------
 nb_execution_mode = "off"
-nb_custom_formats = {".ipynb": ["slides.static_outputs.read_notebook", {}, False]}
+nb_custom_formats = {".ipynb": ["notebook_reader.read_notebook", {}, False]}
 nb_ipywidgets_js = {}  # no require.js / widget manager from a CDN
 myst_enable_extensions = ["dollarmath", "amsmath"]
 myst_dmath_double_inline = True  # $$...$$ inside a paragraph or list item, as Jupyter reads it

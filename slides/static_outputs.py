@@ -10,7 +10,7 @@ a picture (an explorer written before that convention) becomes a short note sayi
 explorer runs.
 
 Both builds call this module: ``slides.build`` as an nbconvert preprocessor, the site through
-``nb_custom_formats`` in ``site/conf.py`` (:func:`read_notebook`).
+its notebook reader (``site/notebook_reader.py``, myst-nb's ``nb_custom_formats`` hook).
 """
 
 from __future__ import annotations
@@ -51,11 +51,6 @@ def static_outputs(nb: nbformat.NotebookNode) -> nbformat.NotebookNode:
         if cell.cell_type == "code":
             cell.outputs = [static_output(output) for output in cell.get("outputs", [])]
     return nb
-
-
-def read_notebook(text: str) -> nbformat.NotebookNode:
-    """Parse a stored ``.ipynb`` the way the static builds show it (myst-nb's reader hook)."""
-    return static_outputs(nbformat.reads(text, as_version=4))
 
 
 class StaticOutputsPreprocessor(Preprocessor):

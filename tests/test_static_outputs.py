@@ -4,16 +4,23 @@ The browser tests (tests/browser/) check the built pages; these check the shared
 and run where no chromium is installed.
 """
 
+import importlib.util
+import pathlib
+
 import nbformat
 import pytest
 
-from slides.static_outputs import (
-    NO_PICTURE_NOTE,
-    WIDGET_VIEW,
-    read_notebook,
-    static_output,
-    static_outputs,
-)
+from slides.static_outputs import NO_PICTURE_NOTE, WIDGET_VIEW, static_output, static_outputs
+
+READER = pathlib.Path(__file__).resolve().parents[1] / "site" / "notebook_reader.py"
+
+
+def site_reader():
+    """site/notebook_reader.py (site/ is a folder of files, not a package: `site` is stdlib's)."""
+    spec = importlib.util.spec_from_file_location("notebook_reader", READER)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
 
 VIEW = {"model_id": "ab" * 16, "version_major": 2, "version_minor": 0}
 REPR = "interactive(children=(FloatSlider(value=0.2),))"
@@ -61,7 +68,22 @@ def test_notebook_loses_its_widget_state_and_views():
     ])
     nb.metadata["widgets"] = {"application/vnd.jupyter.widget-state+json": {"state": {}}}
     text = nbformat.writes(nb)
-    for shown in (static_outputs(nbformat.reads(text, as_version=4)), read_notebook(text)):
+    reader = site_reader()
+    for shown in (static_outputs(nbformat.reads(text, as_version=4)), reader.read_notebook(text)):
         assert "widgets" not in shown.metadata
         assert WIDGET_VIEW not in nbformat.writes(shown) and REPR not in nbformat.writes(shown)
         assert shown.cells[1].outputs[0]["data"] == {"image/png": "iVBORw0KGgo="}
+
+
+@pytest.mark.parametrize("notes", ["Point at the valley.", "* one\n* two $x^2$\n"])
+def test_the_site_folds_speaker_notes_into_a_closed_box(notes):
+    reader = site_reader()
+    nb = nbformat.v4.new_notebook(cells=[
+        nbformat.v4.new_markdown_cell("# Title", metadata={"slideshow": {"slide_type": "slide"}}),
+        nbformat.v4.new_markdown_cell(notes, metadata={"slideshow": {"slide_type": "notes"}}),
+    ])
+    shown = reader.read_notebook(nbformat.writes(nb))
+    assert shown.cells[0].source == "# Title"
+    assert shown.cells[1].source == (
+        f'<details class="lecture-notes">\n<summary>{reader.NOTES_TITLE}</summary>\n\n'
+        f"{notes.strip()}\n\n</details>\n")

@@ -149,7 +149,8 @@ def widget_notebook(tmp_path_factory):
     """The widget fixture. ``.path``: ``widget_fixture.ipynb``, with an explorer output
     (widget view + PNG), an old-style one (widget view only), widget state in the metadata, a
     ``hide-input`` and a ``remove-cell`` cell, some math and speaker notes. ``.never_shown``:
-    texts no static page may show; ``.shown_code``: the source of the untagged code cell."""
+    texts no static page may show; ``.shown_code``: the source of the untagged code cell;
+    ``.notes``: the speaker notes."""
     nbformat = pytest.importorskip("nbformat")
     view = {"model_id": "0123456789abcdef0123456789abcdef", "version_major": 2,
             "version_minor": 0}
@@ -185,4 +186,4 @@ def widget_notebook(tmp_path_factory):
     path = tmp_path_factory.mktemp("widget_fixture") / "widget_fixture.ipynb"
     nbformat.write(nb, path)
     return types.SimpleNamespace(path=path, never_shown=[WIDGET_REPR, HIDDEN_CODE, REMOVED_CODE],
-                                 shown_code="old_explorer()")
+                                 shown_code="old_explorer()", notes="Point at the explorer.")

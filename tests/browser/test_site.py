@@ -83,14 +83,15 @@ def inspect(offline_pages):
             page = offline_pages(width=1280, height=900)
             try:
                 page.goto(page_path(rel, site).as_uri())
+                if site == SITE:  # as a reader first sees it, math typeset
+                    page.evaluate("window.MathJax && MathJax.startup ? "
+                                  "MathJax.startup.promise.then(() => true) : true")
+                    shot = SHOTS / rel.replace("/", "_").replace(".html", ".png")
+                    shot.parent.mkdir(parents=True, exist_ok=True)
+                    page.screenshot(path=str(shot))
                 result = page.evaluate(INSPECT_JS)
                 result["blocked"] = list(page.blocked_requests)
                 result["console"] = list(page.console_errors)
-                if site == SITE:
-                    shot = SHOTS / rel.replace("/", "_").replace(".html", ".png")
-                    shot.parent.mkdir(parents=True, exist_ok=True)
-                    page.evaluate("window.scrollTo(0, 0)")
-                    page.screenshot(path=str(shot))
                 found[key] = result
             finally:
                 page.context.close()
@@ -196,3 +197,5 @@ def test_widgets_tags_and_exercise_links_on_a_page(widget_notebook, inspect, tmp
     assert "run this notebook in JupyterLab" in found["text"]
     assert widget_notebook.never_shown[0] not in found["text"]  # the widget's repr
     assert widget_notebook.shown_code in found["text"]
+    notes = re.search(r'<details class="[^"]*lecture-notes[^"]*">(.*?)</details>', html, re.S)
+    assert notes and widget_notebook.notes in notes.group(1)  # speaker notes, folded

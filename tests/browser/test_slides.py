@@ -152,3 +152,16 @@ def test_widgets_and_tags_in_a_deck(widget_notebook, offline_page, tmp_path):
     for hidden in widget_notebook.never_shown:
         assert hidden not in text
     assert widget_notebook.shown_code in text
+
+
+def test_speaker_view_shows_the_notes_offline(widget_notebook, offline_page, tmp_path):
+    """Pressing S opens reveal.js's speaker view (notes, timer, next slide) from disk."""
+    [deck] = slides_build.build([widget_notebook.path], tmp_path, pdf=False)
+    check.open_deck(offline_page, pathlib.Path(deck))
+    with offline_page.context.expect_page() as popup:
+        offline_page.keyboard.press("s")
+    speaker = popup.value
+    speaker.wait_for_function(
+        "(notes) => (document.querySelector('.speaker-controls-notes') || {}).innerText"
+        "?.includes(notes)", arg=widget_notebook.notes, timeout=check.READY_TIMEOUT_MS)
+    assert not offline_page.blocked_requests and not offline_page.console_errors
