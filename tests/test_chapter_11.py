@@ -322,16 +322,14 @@ def test_final_losses_follow_the_sum_of_rates(runs):
 def test_the_printed_table_shows_these_runs(runs):
     lines = printed()
     start = next(i for i, line in enumerate(lines) if line.startswith("schedule "))
-    rows = lines[start + 1:start + 1 + len(runs)]
-    assert [re.split(r"\s{2,}", row)[0] for row in rows] == sorted(
-        runs, key=lambda name: runs[name].loss[-1])
-    for row in rows:
-        name = re.split(r"\s{2,}", row)[0]
+    rows = [re.split(r"\s{2,}", row) for row in lines[start + 2:start + 2 + len(runs)]]
+    assert [row[0] for row in rows] == sorted(runs, key=lambda name: runs[name].loss[-1])
+    for name, every, rates, loss, accuracy in rows:
         history = runs[name]
-        assert f"{history.loss[-1]:11.4f}" in row
-        assert f"{100 * history.metrics['test accuracy'][-1]:12.1f} %" in row
+        assert loss == f"{history.loss[-1]:.4f}"
+        assert accuracy == f"{100 * history.metrics['test accuracy'][-1]:.1f}"
         if name in PLAIN_RUNS:
-            assert f"{rate_sum(*PLAIN_RUNS[name]):6.2f}" in row
+            assert (every, rates) == (PLAIN_RUNS[name][1], f"{rate_sum(*PLAIN_RUNS[name]):.2f}")
 
 
 def test_test_accuracy_hardly_depends_on_the_schedule(runs, setup):
