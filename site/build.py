@@ -59,15 +59,27 @@ def sync(files: dict[str, pathlib.Path], folder: pathlib.Path, pattern: str) -> 
 
 def stage(notebooks: list[pathlib.Path], exercises: dict[str, list[pathlib.Path]],
           src: pathlib.Path) -> None:
-    """Put the landing page, the chapters and their exercises into ``src``."""
+    """Put the landing page, the chapters and their exercises into ``src``.
+
+    ``exercises/<chapter>.txt`` names each chapter's exercise notebooks (staged in
+    ``exercises/<chapter>/``); conf.py reads it, and a chapter page is rebuilt when it changes.
+    """
     sync({"index.md": SITE / "index.md"}, src, "index.md")
     sync({nb.name: nb.resolve() for nb in notebooks}, src / "chapters", "*.ipynb")
+    folder = src / "exercises"
+    folder.mkdir(exist_ok=True)
     stems = {nb.stem for nb in notebooks}
-    if (src / "exercises").exists():
-        shutil.rmtree(src / "exercises")
-    for chapter, files in exercises.items():
-        if chapter in stems:
-            sync({f.name: f for f in files}, src / "exercises" / chapter, "*.ipynb")
+    for stale in folder.iterdir():
+        if stale.is_dir() and stale.name not in exercises:
+            shutil.rmtree(stale)
+    for stem in stems:
+        files = exercises.get(stem, [])
+        if files:
+            sync({f.name: f for f in files}, folder / stem, "*.ipynb")
+        manifest = folder / f"{stem}.txt"
+        names = "".join(f"{f.name}\n" for f in files)
+        if not manifest.exists() or manifest.read_text(encoding="utf-8") != names:
+            manifest.write_text(names, encoding="utf-8")
 
 
 def build(notebooks: list[pathlib.Path], out: pathlib.Path, work: pathlib.Path = DEFAULT_WORK,

@@ -82,7 +82,9 @@ html_theme_options = {
 }
 
 CHAPTERS_DIR = "chapters"
-EXERCISES_DIR = "exercises"  # exercises/<chapter stem>/*.ipynb, staged by site/build.py
+#: exercises/<chapter>.txt lists the chapter's exercise notebooks, staged in exercises/<chapter>/
+#: by site/build.py from site/exercises.toml.
+EXERCISES_DIR = "exercises"
 
 
 def chapter_links(app, doctree) -> None:
@@ -97,11 +99,12 @@ def chapter_links(app, doctree) -> None:
     source = "../" * docname.count("/") + f"_sources/{docname}.ipynb"
     links += nodes.reference("", "", nodes.inline("this notebook", "this notebook"),
                              refuri=source, classes=["download"])
-    exercises = sorted((pathlib.Path(app.srcdir) / EXERCISES_DIR / stem).glob("*.ipynb"))
-    for exercise in exercises:
-        links += nodes.Text(" · ")
-        links += download(docname, f"/{EXERCISES_DIR}/{stem}/{exercise.name}",
-                          f"exercises ({exercise.name})")
+    manifest = pathlib.Path(app.srcdir) / EXERCISES_DIR / f"{stem}.txt"
+    if manifest.exists():
+        app.env.note_dependency(str(manifest))  # a new exercise list rebuilds the page
+        for name in manifest.read_text(encoding="utf-8").split():
+            links += nodes.Text(" · ")
+            links += download(docname, f"/{EXERCISES_DIR}/{stem}/{name}", f"exercises ({name})")
     section = next(iter(doctree.findall(nodes.section)), None)
     if section is not None and section.children and isinstance(section[0], nodes.title):
         section.insert(1, links)
@@ -135,7 +138,15 @@ def copy_mathjax(app, exception) -> None:
             shutil.copy2(source, target / part)
 
 
+def keep_outputs_out_of_the_site(app) -> None:
+    """myst-nb writes each output image into ``<site>/../jupyter_execute`` before Sphinx copies it
+    into ``_images``; put that working folder beside the doctrees (build/site/), not in dist/."""
+    folder = pathlib.Path(app.doctreedir).parent / "jupyter_execute"
+    app.env.mystnb_config = app.env.mystnb_config.copy(output_folder=str(folder))
+
+
 def setup(app):
+    app.connect("builder-inited", keep_outputs_out_of_the_site, priority=600)  # after myst-nb
     # Before Sphinx's download collector (priority 500) reads the doctree.
     app.connect("doctree-read", chapter_links, priority=400)
     app.connect("build-finished", copy_mathjax)

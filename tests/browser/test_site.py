@@ -12,6 +12,7 @@ import pathlib
 import re
 import subprocess
 import sys
+import tomllib
 from urllib.parse import unquote, urlparse
 
 import pytest
@@ -24,6 +25,12 @@ PAGES = ["index.html", "search.html", "genindex.html"] + [
     f"chapters/{path.stem}.html" for path in CHAPTERS
 ]
 ADAM_CHAPTER = "chapters/10_adam.html"
+#: chapter -> the file names of the exercise notebooks its page must link to
+EXERCISES = {
+    chapter: [pathlib.PurePath(f).name for f in ([files] if isinstance(files, str) else files)]
+    for chapter, files in tomllib.loads(
+        (ROOT / "site" / "exercises.toml").read_text(encoding="utf-8")).get("exercises", {}).items()
+}
 READY_TIMEOUT_MS = 60_000
 
 #: Waits for MathJax and every image; opens every <details> (answers, hidden code); returns
@@ -146,9 +153,11 @@ def broken_links(links: list[str]) -> list[str]:
 def test_every_internal_link_resolves(inspect, rel):
     links = inspect(rel)["links"]
     assert not broken_links(links), "\n".join(broken_links(links))
-    if rel.startswith("chapters/"):  # the download link under the title
+    if rel.startswith("chapters/"):  # the download links under the title
         notebook = f"_sources/{rel.removesuffix('.html')}.ipynb"
         assert any(link.endswith(notebook) for link in links), f"no link to {notebook}"
+        for exercise in EXERCISES.get(pathlib.PurePath(rel).stem, []):
+            assert any(link.endswith(f"/{exercise}") for link in links), f"no link to {exercise}"
 
 
 def test_navigation_reaches_every_chapter(inspect):
