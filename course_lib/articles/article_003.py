@@ -6,7 +6,8 @@ beta2=0.999, epsilon=1e-8)`` with ``update(params, grads)`` on dicts of arrays (
 regression: ``X = np.random.rand(100, 1)``, ``y = 3 * X + 4 + np.random.randn(100, 1) * 0.1``,
 ``AdamOptimizer(learning_rate=0.01)``, 100 epochs of full-batch gradients.
 
-The classes below are the article's, character for character (its comments translated).
+The classes below are the article's, character for character, except that its comments are
+translated from Chinese (and shortened where the translation would not fit the line).
 :func:`train` runs the article's script: the same lines in the same order, after
 ``np.random.seed(seed)`` (the article does not seed), with the optimizer class, learning rate and
 number of epochs as arguments so that the same script can run course_lib's
@@ -50,13 +51,13 @@ class AdamOptimizer:
             if key not in self.m:
                 self.m[key] = np.zeros_like(params[key])
                 self.v[key] = np.zeros_like(params[key])
-            self.m[key] = self.beta1 * self.m[key] + (1 - self.beta1) * grads[key]    # update the first-moment estimate  # noqa: E501
-            self.v[key] = self.beta2 * self.v[key] + (1 - self.beta2) * (grads[key] ** 2)  # update the second-moment estimate  # noqa: E501
+            self.m[key] = self.beta1 * self.m[key] + (1 - self.beta1) * grads[key]    # 1st moment
+            self.v[key] = self.beta2 * self.v[key] + (1 - self.beta2) * (grads[key] ** 2)  # 2nd
 
-            m_hat = self.m[key] / (1 - self.beta1 ** self.t)         # bias correction of the first moment  # noqa: E501
-            v_hat = self.v[key] / (1 - self.beta2 ** self.t)         # bias correction of the second moment  # noqa: E501
+            m_hat = self.m[key] / (1 - self.beta1 ** self.t)         # bias-correct the 1st moment
+            v_hat = self.v[key] / (1 - self.beta2 ** self.t)         # bias-correct the 2nd moment
 
-            params[key] -= self.learning_rate * m_hat / (np.sqrt(v_hat) + self.epsilon)  # update the parameters  # noqa: E501
+            params[key] -= self.learning_rate * m_hat / (np.sqrt(v_hat) + self.epsilon)  # update
 
 
 # a simple linear model
