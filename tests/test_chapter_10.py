@@ -641,8 +641,19 @@ def test_family_on_the_bowl():
     # RAdam's first update is gamma * g: x2 from -2 to -2 - 0.4 * (4 * -2) = 1.2
     np.testing.assert_allclose(runs["radam"].points[1], [-5 + 0.4 * 1.0, 1.2], atol=1e-12)
     # AMSGrad and Yogi stay close to Adam
-    for name in ("amsgrad", "yogi"):
-        assert np.abs(runs[name].values - runs["adam"].values).max() < 0.05
+    # independent references: torch's Adam and AMSGrad, d2l's Yogi formula (validation.D2LYogi)
+    start = (-5.0, -2.0)
+    torch_adam = trajectories.run_torch(lambda p: torch.optim.Adam(p, lr=0.4), bowl, start, 50)
+    references = {
+        "amsgrad": trajectories.run_torch(lambda p: torch.optim.Adam(p, lr=0.4, amsgrad=True),
+                                          bowl, start, 50),
+        "yogi": trajectories.run_torch(lambda p: validation.D2LYogi(p, lr=0.4), bowl, start, 50),
+    }
+    gaps = {name: np.abs(ref.values - torch_adam.values).max() for name, ref in references.items()}
+    for name, ref in references.items():
+        np.testing.assert_allclose(runs[name].values, ref.values, rtol=1e-9, atol=1e-12)
+    assert gaps["amsgrad"] < 0.0003 and gaps["yogi"] < 0.01     # "at most 0.0002 and 0.009"
+    assert round(gaps["amsgrad"], 4) == 0.0002 and round(gaps["yogi"], 3) == 0.009
 
 
 # -- Keras ------------------------------------------------------------------------------------
