@@ -7,7 +7,8 @@ import sys
 
 def main(argv: list[str] | None = None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
-    commands = {"validate": "compare every optimizer with torch.optim and print the table"}
+    commands = {"validate": "compare every optimizer with torch.optim (and the Keras convention "
+                            "with Keras 3) and print the tables"}
     if not argv or argv[0] in ("-h", "--help") or argv[0] not in commands:
         print("usage: python -m course_lib COMMAND [options]\n\ncommands:")
         for name, text in commands.items():
