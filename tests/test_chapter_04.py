@@ -131,8 +131,8 @@ def test_exponential_rates_sum_to_086_and_freeze_x1_near_minus_083():
 
 def test_the_mean_of_noisy_exponential_runs_is_the_frozen_noise_free_value():
     clean = trajectories.run("sgd", BOWL, START, steps=100, lr=d2l_exponential).final
-    finals = np.array([trajectories.run("sgd", BOWL, START, steps=100, lr=d2l_exponential,
-                                        noise=1.0, seed=s).final for s in range(300)])
+    finals = trajectories.run_many("sgd", BOWL, START, 100, seeds=300, lr=d2l_exponential,
+                                   noise=1.0).final
     standard_error = finals.std(axis=0) / math.sqrt(len(finals))
     assert np.all(np.abs(finals.mean(axis=0) - clean) < 4 * standard_error)
 
@@ -163,8 +163,8 @@ def test_the_printed_floors_0059_and_0027():
 
 def test_decaying_polynomial_rate_ends_closer_than_constant_rates_on_average_over_seeds():
     def mean_final_f(lr, seeds=100, steps=300):
-        return np.mean([trajectories.run("sgd", BOWL, START, steps=steps, lr=lr, noise=1.0,
-                                         seed=s).values[-1] for s in range(seeds)])
+        return trajectories.run_many("sgd", BOWL, START, steps, seeds=seeds, lr=lr,
+                                     noise=1.0).mean_values[-1]
 
     polynomial = mean_final_f(d2l_polynomial)
     constant = mean_final_f(0.1)
