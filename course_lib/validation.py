@@ -613,7 +613,8 @@ def main(argv: Sequence[str] | None = None) -> int:
 # -- a learner's trajectory (used by course_lib.grading; added for the exercises) -----------------
 
 
-def agrees(ours: Any, reference: Any, dtype: torch.dtype = torch.float64) -> tuple[bool, int | None]:
+def agrees(ours: Any, reference: Any,
+           dtype: torch.dtype = torch.float64) -> tuple[bool, int | None]:
     """Whether a trajectory meets this module's target against the reference's, and where not.
 
     ``ours`` and ``reference`` are ``(steps, n)`` arrays (a row per step); the verdict is the
