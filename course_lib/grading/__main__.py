@@ -16,6 +16,9 @@ def _release(args: argparse.Namespace) -> int:
                     jobs=args.jobs)
     print(f"released {', '.join(names)} into {args.out}/student and {args.out}/autograder "
           f"in {time.perf_counter() - started:.0f} s")
+    if args.no_wheel:
+        print("(bundles without the course's wheel: they grade with make grade; for Gradescope "
+              "run make release)")
     return 0
 
 

@@ -31,6 +31,7 @@ import os
 import pathlib
 import secrets
 import time
+import warnings
 from collections import deque
 from dataclasses import dataclass, field
 from multiprocessing.connection import wait
@@ -115,7 +116,9 @@ def _read_notebook(path: pathlib.Path) -> tuple[Any, str | None]:
     if not isinstance(data, dict) or not isinstance(data.get("cells"), list):
         return None, "not graded: not a notebook (the JSON has no list of cells)"
     try:
-        notebook = nbformat.reads(text, as_version=4)
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")  # e.g. cells without ids: a learner's tool's doing
+            notebook = nbformat.reads(text, as_version=4)
     except Exception as exc:  # noqa: BLE001 - nbformat raises many kinds on bad input
         return None, f"not graded: not a notebook ({type(exc).__name__})"
     return notebook, None

@@ -6,7 +6,9 @@ staged copy and keeps:
 * ``dist/student/<set>.ipynb``: the notebook a class receives (solutions replaced by ``...``
   or by a prompt, public checks in its metadata, ``grader.check`` cells);
 * ``dist/autograder/<set>-autograder.zip``: otter's grading bundle (hidden checks included),
-  importable by Gradescope as it is, and read by ``make grade``;
+  read by ``make grade``, and importable by Gradescope as it is when the release includes the
+  course's wheel (the default; ``wheel=False`` skips it, as ``make lab`` and ``make grade``
+  do when they release for themselves);
 * ``dist/autograder/<set>-solutions.ipynb``: the notebook with solutions and check cells (what
   otter runs its tests against; the grading tests use it as a full-marks submission).
 
@@ -45,13 +47,21 @@ def masters_in(folder: pathlib.Path, only: list[str] | None = None) -> list[path
     return masters
 
 
-def build_wheel(root: pathlib.Path, out: pathlib.Path) -> pathlib.Path:
-    """A wheel of the course (no dependencies bundled), for the grading image."""
+def build_wheel(root: pathlib.Path, out: pathlib.Path) -> pathlib.Path | None:
+    """A wheel of the course (no dependencies bundled) for the grading image, or None.
+
+    First with the environment's own setuptools (offline); where there is none (a Python 3.12+
+    virtual environment), with pip's isolated build, which fetches setuptools.
+    """
     out.mkdir(parents=True, exist_ok=True)
-    subprocess.run([sys.executable, "-m", "pip", "wheel", "--no-deps", "--no-build-isolation",
-                    "--quiet", "--disable-pip-version-check", "-w", str(out), str(root)],
-                   check=True, capture_output=True, text=True)
-    return next(out.glob("*.whl"))
+    pip = [sys.executable, "-m", "pip", "wheel", "--no-deps", "--quiet",
+           "--disable-pip-version-check", "-w", str(out), str(root)]
+    for command in (pip[:4] + ["--no-build-isolation"] + pip[4:], pip):
+        done = subprocess.run(command, capture_output=True, text=True)
+        wheels = sorted(out.glob("*.whl"))
+        if done.returncode == 0 and wheels:
+            return wheels[0]
+    return None
 
 
 def _torch_requirement(root: pathlib.Path) -> str:
@@ -127,6 +137,9 @@ def release(masters: pathlib.Path, out: pathlib.Path, *, only: list[str] | None 
     with tempfile.TemporaryDirectory(prefix="release-") as tmp:
         work = pathlib.Path(tmp)
         built = build_wheel(root, work / "wheel") if wheel else None
+        if wheel and built is None:
+            print("warning: no wheel of the course could be built (pip wheel failed); the "
+                  "bundles grade with make grade but not on Gradescope", file=sys.stderr)
         requirement = _torch_requirement(root)
         with concurrent.futures.ThreadPoolExecutor(max(1, jobs)) as pool:
             futures = [pool.submit(_assign, m, work, out, built, requirement) for m in chosen]

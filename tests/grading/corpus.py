@@ -293,18 +293,19 @@ def build(submission: Submission, released: pathlib.Path) -> bytes:
     if missing:
         raise ValueError(f"{submission.name}: no answer cell starts with {sorted(missing)}")
     first = next(i for i, c in enumerate(cells) if c["cell_type"] == "code")
-    new = [_cell(code) for code in submission.prepend]
-    cells[first + 1:first + 1] = new
-    cells += [_cell(code) for code in submission.append]
+    added = [*submission.prepend, *submission.append]
+    new = [_cell(code, i) for i, code in enumerate(added)]
+    cells[first + 1:first + 1] = new[:len(submission.prepend)]
+    cells += new[len(submission.prepend):]
     if submission.metadata is not None:
         notebook["metadata"].pop("otter", None)
         notebook["metadata"].update(submission.metadata)
     return json.dumps(notebook).encode("utf-8")
 
 
-def _cell(code: str) -> dict[str, Any]:
-    return {"cell_type": "code", "execution_count": None, "metadata": {}, "outputs": [],
-            "source": code}
+def _cell(code: str, index: int) -> dict[str, Any]:
+    return {"cell_type": "code", "execution_count": None, "id": f"added-{index}",
+            "metadata": {}, "outputs": [], "source": code}
 
 
 def write_corpus(released: pathlib.Path, folder: pathlib.Path,
