@@ -25,7 +25,8 @@ The same helpers run in two places:
 Kinds of question and their helpers:
 
 * implement: :func:`rule` (an update rule against ``torch.optim``, whole trajectories),
-  :func:`path` (a whole run), :func:`schedule` (against ``lr_scheduler``),
+  :func:`path` (a whole run), :func:`scheduled_path` (a whole run under a scheduler, with
+  seeded gradient noise), :func:`schedule` (against ``lr_scheduler``),
   :func:`optimizer_class` (a ``torch.optim.Optimizer`` subclass, parity and resuming);
 * compute/predict: :func:`number`, :func:`preview_number`, :func:`function`;
 * diagnose: a fixed snippet is an implement or a function question with the snippet as the
@@ -49,8 +50,8 @@ from course_lib.grading import inputs
 from course_lib.grading.inputs import Quadratic, format_value, public_rng
 from course_lib.grading.sandbox import Unsupported, plain
 
-__all__ = ["CheckFailed", "fail", "unpack", "rule", "path", "schedule", "optimizer_class", "number",
-           "preview_number", "function", "experiment"]
+__all__ = ["CheckFailed", "fail", "unpack", "rule", "path", "scheduled_path", "schedule",
+           "optimizer_class", "number", "preview_number", "function", "experiment"]
 
 
 class CheckFailed(AssertionError):
@@ -404,6 +405,104 @@ def path(fn: Any, optimizer: str | type, *, name: str, options: Any, problems: A
                      f"on {problem}:\n  {detail}", hint)
 
 
+def scheduled_path(fn: Any, make: Callable[[list[Any], dict[str, Any]], tuple[Any, Any]], *,
+                   name: str, options: Any, problems: Any, steps: int = 30,
+                   describe: Callable[[dict[str, Any]], str] | None = None,
+                   hint: str = "") -> None:
+    """``fn(gradient, x0, steps=steps, **options)`` returns the whole path of a torch optimizer
+    driven by a learning-rate scheduler, with seeded gradient noise.
+
+    ``make(params, options) -> (optimizer, scheduler)`` builds the reference from torch
+    (``scheduler`` may be None), stepped as torch prescribes: ``optimizer.step()``, then
+    ``scheduler.step()``. ``options`` (a list or a draw of dicts) are the learner's keyword
+    arguments. With ``noise`` and ``seed`` among them, the gradient of every step is
+    ∇f(x) + noise·ξ, with ξ = ``rng.standard_normal(dim)`` drawn once per step, in step order,
+    from ``rng = np.random.default_rng(seed)``: the draws of
+    :func:`course_lib.trajectories.run`. The learner is given the exact gradient and adds the
+    noise. ``describe(options)`` names the reference in messages.
+    """
+    fn = LearnerFunction(fn, name, hint)
+    rng = inputs.hidden_rng() if _drawn(options, problems) else public_rng()
+    for opts in inputs.resolve(options, rng):
+        for problem in inputs.resolve(problems, rng):
+            reference = _scheduled_run(make, opts, problem, steps)
+            fn.where = f"on {problem}"
+            got = fn(problem.gradient_function(), problem.start.copy(), steps=steps, **opts)
+            setting = ", ".join(f"{k}={v}" if isinstance(v, int) and not isinstance(v, bool)
+                                else f"{k}={format_value(v, 4)}" for k, v in
+                                {**opts, "steps": steps}.items())
+            what = describe(opts) if describe else setting
+            array = _array(got)
+            if array is None:
+                fail(f"`{name}(gradient, x0, {setting})` returned {format_value(got)}; it should "
+                     "return the path as an array with one row per point, the start first.", hint)
+            if array.shape != reference["params"].shape:
+                fail(f"`{name}(gradient, x0, {setting})` on {problem} returned an array of shape "
+                     f"{array.shape}; it should have shape {reference['params'].shape}: "
+                     f"{steps + 1} points (the start, then one per step), each with as many "
+                     "numbers as x0.", hint)
+            ok, row = _agrees(array, reference["params"])
+            if not ok:
+                fail(f"`{name}` does not follow {what} on {problem}:\n  "
+                     f"{_scheduled_detail(row, array, reference, opts)}", hint)
+
+
+def _scheduled_run(make: Callable[..., tuple[Any, Any]], options: dict[str, Any],
+                   problem: Quadratic, steps: int) -> dict[str, np.ndarray]:
+    """The reference path of :func:`scheduled_path`, with each step's rate, gradient and draw."""
+    import torch
+
+    param = torch.tensor(problem.start, dtype=torch.float64, requires_grad=True)
+    optimizer, scheduler = make([param], options)
+    noise = float(options.get("noise", 0.0) or 0.0)
+    generator = np.random.default_rng(options.get("seed", 0))
+    params, lrs, exact, draws = [problem.start.copy()], [], [], []
+    for _ in range(steps):
+        x = param.detach().numpy().copy()
+        gradient, draw = problem.gradient(x), generator.standard_normal(x.shape)
+        lrs.append(float(optimizer.param_groups[0]["lr"]))
+        param.grad = torch.from_numpy(gradient + noise * draw)
+        optimizer.step()
+        if scheduler is not None:
+            scheduler.step()
+        params.append(param.detach().numpy().copy())
+        exact.append(gradient)
+        draws.append(draw)
+    return {"params": np.array(params), "lrs": np.array(lrs), "exact": np.array(exact),
+            "draws": np.array(draws), "noise": np.array(noise)}
+
+
+def _scheduled_detail(row: int, got: np.ndarray, reference: dict[str, np.ndarray],
+                      options: dict[str, Any]) -> str:
+    """What went wrong at the first point of a scheduled, noisy path that parts from torch's."""
+    params = reference["params"]
+    if row == 0:
+        return (f"the first point should be the start x0, {format_value(params[0])}; yours is "
+                f"{format_value(got[0])}.")
+    t, noise = row - 1, float(reference["noise"])
+    lr = reference["lrs"][t]
+    text = (f"after step {row} (update t={t}, learning rate {lr:.6g}), the point should be "
+            f"{format_value(params[row])}; yours is {format_value(got[row])}.")
+    mine = got[row] - params[row - 1]
+    scale = _scalar_multiple(mine, -(reference["exact"][t] + noise * reference["draws"][t]))
+    if scale is not None:
+        if not math.isclose(scale, lr, rel_tol=1e-7):
+            text += f" Your step used the learning rate {scale:.6g}"
+            other = [j for j, rate in enumerate(reference["lrs"])
+                     if math.isclose(rate, scale, rel_tol=1e-7)]
+            if other:
+                text += (f", torch's rate for update t={other[0]}: the first update has t=0, "
+                         "and the rate changes after each update")
+            text += "."
+    elif noise and _scalar_multiple(mine, -reference["exact"][t]) is not None:
+        text += " Your step has no noise in it: add noise × a standard normal draw to the gradient."
+    elif noise:
+        text += (" Your noise is not the noise of this step: create "
+                 "rng = np.random.default_rng(seed) once, then draw rng.standard_normal(x0.shape) "
+                 "once per step, in step order.")
+    return text
+
+
 def schedule(fn: Any, scheduler: str, *, name: str, options: Any, steps: int = 40,
              base_lr: float = 0.1, call: Callable[..., Any] | None = None, hint: str = "") -> None:
     """``fn(t, base_lr, **options)``, the learning rate of update t (0-based), is torch's.
@@ -434,11 +533,15 @@ def schedule(fn: Any, scheduler: str, *, name: str, options: Any, steps: int = 4
 
 
 def optimizer_class(cls: Any, reference: str, *, name: str, options: Any, problems: Any,
-                    steps: int = 20, resume_at: int | None = None, hint: str = "") -> None:
+                    steps: int = 20, resume_at: int | None = None,
+                    groups: list[dict[str, Any]] | None = None, hint: str = "") -> None:
     """A learner's ``torch.optim.Optimizer`` subclass takes ``torch.optim.<reference>``'s path.
 
-    With ``resume_at=k``, the learner's run is stopped after step k, its ``state_dict`` saved
-    and loaded into a new instance, and continued (the path must be unchanged).
+    Both classes run through the same routine
+    (:func:`~course_lib.grading.sandbox.drive_optimizer_class`): the learner's in the child (or
+    in process), torch's here. With ``resume_at=k`` the learner's run is stopped after step k,
+    its ``state_dict`` saved and loaded into a new instance, and continued; with ``groups``
+    (option overrides, one per group) the parameters are split into that many groups.
     """
     from course_lib.grading import references, sandbox
     from course_lib.grading.session import ChildStopped, LearnerError, RemoteClass
@@ -448,34 +551,39 @@ def optimizer_class(cls: Any, reference: str, *, name: str, options: Any, proble
     remote = isinstance(cls, RemoteClass)
     if not remote and not isinstance(cls, type):
         fail(f"`{name}` should be a class (a torch.optim.Optimizer subclass).", hint)
+    reference_class = references.optimizer_class(reference)
     rng = inputs.hidden_rng() if _drawn(options, problems) else public_rng()
     for opts in inputs.resolve(options, rng):
         for problem in inputs.resolve(problems, rng):
-            expected = references.rule_run(reference, opts, problem, steps)
             kwargs = {"hessian": problem.hessian, "b": problem.b, "start": problem.start,
-                      "options": opts, "steps": steps, "resume_at": resume_at}
-            what = f"`{name}({_options_text(opts)})`" + (
+                      "options": opts, "steps": steps, "groups": groups}
+            expected = plain(sandbox.drive_optimizer_class(reference_class, **kwargs))["path"]
+            setting = _options_text(opts) + (f", parameter groups {format_value(groups)}"
+                                             if groups else "")
+            what = f"`{name}({setting})`" + (
                 f" saved after step {resume_at} and resumed" if resume_at else "")
             try:
                 if remote:
-                    result = cls.session.drive("optimizer_class", cls.name, kwargs,
+                    result = cls.session.drive("optimizer_class", cls.name,
+                                               {**kwargs, "resume_at": resume_at},
                                                seconds=max(10.0, cls.session.limits.call_seconds))
                 else:
-                    result = plain(sandbox.drive_optimizer_class(cls, **kwargs))
+                    result = plain(sandbox.drive_optimizer_class(cls, resume_at=resume_at,
+                                                                 **kwargs))
             except (LearnerError, ChildStopped) as exc:
                 fail(f"{what} {exc}.", hint)
             except Exception as exc:  # noqa: BLE001 - the learner's class raised, in process
                 fail(f"{what} raised {type(exc).__name__}: {exc}.", hint)
             got = _array(result.get("path") if isinstance(result, dict) else None)
-            if got is None or got.shape != expected.params[1:].shape:
+            if got is None or got.shape != expected.shape:
                 fail(f"{what} on {problem} did not produce a path of {steps} steps.", hint)
-            ok, row = _agrees(got, expected.params[1:])
+            ok, row = _agrees(got, expected)
             if not ok:
-                detail = _should_be(f"after step {row + 1}, the parameter",
-                                    expected.params[row + 1], got[row],
-                                    {"the gradient": expected.grads[row]}, None,
-                                    before=expected.params[row])
-                fail(f"{what} does not follow torch.optim.{reference}({_options_text(opts)}) on "
+                before = expected[row - 1] if row else problem.start
+                detail = _should_be(f"after step {row + 1}, the parameter", expected[row],
+                                    got[row], {"the gradient": problem.gradient(before)}, None,
+                                    before=before)
+                fail(f"{what} does not follow torch.optim.{reference}({setting}) on "
                      f"{problem}:\n  {detail}", hint)
 
 
@@ -514,7 +622,9 @@ def function(fn: Any, cases: Any, reference: Callable[..., Any], *, name: str,
              rtol: float = 1e-9, atol: float = 1e-12, show: Callable[..., str] | None = None,
              hint: str = "") -> None:
     """``fn(*case)`` equals ``reference(*case)`` for every case (a list of argument tuples, or a
-    draw of them); ``show(*case)`` describes a case in messages (default: the arguments)."""
+    draw of them); ``show(*case)`` describes a case in messages (default: the arguments).
+    Numbers and arrays are compared to ``rtol``/``atol``; a reference that returns a string (a
+    category such as ``"saddle point"``) wants exactly that string."""
     fn = LearnerFunction(fn, name, hint)
     rng = inputs.hidden_rng() if _drawn(cases) else public_rng()
     for case in inputs.resolve(cases, rng):
@@ -523,6 +633,11 @@ def function(fn: Any, cases: Any, reference: Callable[..., Any], *, name: str,
         expected = reference(*args)
         fn.where = f"for {described}"
         got = fn(*args)
+        if isinstance(expected, str):  # a category ("minimum", "saddle point"), compared as text
+            if got != expected:
+                fail(f"`{name}({described})` should be {expected!r}; yours is "
+                     f"{format_value(got)}.", hint)
+            continue
         got_array, exp_array = _array(got), np.asarray(expected, dtype=np.float64)
         if got_array is None or got_array.shape != exp_array.shape:
             wanted = ("one number" if exp_array.ndim == 0
@@ -539,12 +654,14 @@ def function(fn: Any, cases: Any, reference: Callable[..., Any], *, name: str,
 
 def experiment(choice: Any, run: Callable[[Any, int], float], *, name: str, target: float,
                seeds: int = 1, budget: Callable[[Any], str | None] | None = None,
-               metric: str = "the result", hint: str = "") -> None:
+               metric: str = "the result", at_most: bool = False, hint: str = "") -> None:
     """Rerun the learner's choice (plain data) with hidden seeds; every result reaches ``target``.
 
     ``run(choice, seed)`` is the check's own code (e.g. a ``course_lib.training`` run), so
     it executes in the grading process. ``budget(choice)`` returns a message if the choice
     breaks the rules of the question (too many epochs, an unknown optimizer), else None.
+    A result must be at least ``target``, or, with ``at_most=True`` (a loss, a distance), at
+    most ``target``.
     """
     value = answer_value(choice, name, hint)
     if budget is not None:
@@ -558,6 +675,7 @@ def experiment(choice: Any, run: Callable[[Any, int], float], *, name: str, targ
         except Exception as exc:  # noqa: BLE001 - the choice could not be run (bad values)
             fail(f"`{name}` = {format_value(value)} could not be run: "
                  f"{type(exc).__name__}: {exc}.", hint)
-        if not result >= target:
+        if not (result <= target if at_most else result >= target):
             fail(f"with your choice {format_value(value)} and a new seed, {metric} is "
-                 f"{result:.4g}; it should be at least {target:g}.", hint)
+                 f"{result:.4g}; it should be at {'most' if at_most else 'least'} {target:g}.",
+                 hint)

@@ -239,32 +239,46 @@ class QuadraticGradient:
 
 
 def drive_optimizer_class(cls: type, *, hessian: Any, b: Any, start: Any, options: dict[str, Any],
-                          steps: int, resume_at: int | None = None) -> dict[str, Any]:
-    """Run a learner's ``torch.optim.Optimizer`` subclass on ``x'Hx/2 - b'x`` (float64).
+                          steps: int, resume_at: int | None = None,
+                          groups: list[dict[str, Any]] | None = None) -> dict[str, Any]:
+    """Run a ``torch.optim.Optimizer`` subclass on ``x'Hx/2 - b'x`` (float64).
 
-    Returns the parameters after every step, and the ``state_dict`` after the last one. With
-    ``resume_at=k`` the run stops after step k, saves ``state_dict()``, builds a *new* optimizer
-    on a copy of the parameters, loads the saved state and continues: the path must not change.
+    ``options`` are the constructor's keyword arguments. With ``groups`` (a list of option
+    overrides), the parameter vector is split into that many tensors, one parameter group
+    each. Returns the parameters after every step, and the ``state_dict`` after the last one.
+    With ``resume_at=k`` the run stops after step k, saves ``state_dict()``, builds a *new*
+    optimizer on copies of the parameters, loads the saved state and continues: a correct
+    optimizer's path does not change. The grader runs this with the learner's class in the
+    child, and with torch's class, as the reference, in the grading process.
     """
     import torch
 
     hessian_t = torch.as_tensor(hessian, dtype=torch.float64)
     b_t = torch.as_tensor(b, dtype=torch.float64)
-    param = torch.nn.Parameter(torch.as_tensor(start, dtype=torch.float64).clone())
-    optimizer = cls([param], **options)
+    pieces = torch.as_tensor(start, dtype=torch.float64).clone().tensor_split(len(groups or [0]))
+
+    def build(parts):
+        params = [torch.nn.Parameter(part.detach().clone()) for part in parts]
+        if groups:
+            return params, cls([{"params": [p], **g}
+                                for p, g in zip(params, groups, strict=True)], **options)
+        return params, cls(params, **options)
+
+    params, optimizer = build(pieces)
     path = []
     for step in range(1, steps + 1):
         with torch.no_grad():
-            param.grad = hessian_t @ param - b_t
+            grad = hessian_t @ torch.cat([p.reshape(-1) for p in params]) - b_t
+            parts = grad.split([p.numel() for p in params])
+            for param, part in zip(params, parts, strict=True):
+                param.grad = part.reshape(param.shape).clone()
         optimizer.step()
-        path.append(param.detach().clone().numpy())
+        path.append(torch.cat([p.detach().reshape(-1) for p in params]).numpy().copy())
         if resume_at is not None and step == resume_at:
             saved = optimizer.state_dict()
-            param = torch.nn.Parameter(param.detach().clone())
-            optimizer = cls([param], **options)
+            params, optimizer = build(params)
             optimizer.load_state_dict(saved)
-    state = optimizer.state_dict()
-    return {"path": _np().array(path), "state": _state_to_plain(state)}
+    return {"path": _np().array(path), "state": _state_to_plain(optimizer.state_dict())}
 
 
 def _state_to_plain(state_dict: dict[str, Any]) -> dict[str, Any]:

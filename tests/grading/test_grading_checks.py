@@ -239,6 +239,24 @@ def test_an_optimizer_class_is_checked_for_parity_and_resuming():
     assert "after step 6" in text
 
 
+def test_an_optimizer_class_with_parameter_groups():
+    groups = [{"lr": 0.02}, {"lr": 0.2, "weight_decay": 0.1}]
+    checks.optimizer_class(optim.Adam, "Adam", name="MyAdam", options=[{"lr": 0.1}],
+                           problems=inputs.quadratics(2, dims=(3, 5)), steps=10, resume_at=4,
+                           groups=groups)
+
+    class OneRate(torch.optim.Adam):  # ignores each group's own learning rate
+        def step(self, closure=None):
+            for group in self.param_groups:
+                group["lr"] = self.defaults["lr"]
+            return super().step(closure)
+
+    text = failure(lambda: checks.optimizer_class(OneRate, "Adam", name="OneRate",
+                                                  options=[{"lr": 0.1}], problems=[BOWL],
+                                                  steps=5, groups=groups))
+    assert "parameter groups" in text and "after step 1" in text
+
+
 def test_remote_answers_are_checked_the_same_way():
     """The same checks, with the answers living in a confined child process."""
     cells = ["import numpy as np\nimport torch\n",
