@@ -28,7 +28,8 @@ Kinds of question and their helpers:
   :func:`path` (a whole run), :func:`scheduled_path` (a whole run under a scheduler, with
   seeded gradient noise), :func:`schedule` (against ``lr_scheduler``),
   :func:`optimizer_class` (a ``torch.optim.Optimizer`` subclass, parity and resuming);
-* compute/predict: :func:`number`, :func:`preview_number`, :func:`function`;
+* compute/predict: :func:`number`, :func:`preview_number`, :func:`function`,
+  :func:`sequence` (a whole sequence of values, e.g. the rate of every epoch);
 * diagnose: a fixed snippet is an implement or a function question with the snippet as the
   starting point (:func:`rule` with ``call=`` adapting its signature);
 * experiment: :func:`experiment` (rerun the learner's choice with hidden seeds).
@@ -51,7 +52,7 @@ from course_lib.grading.inputs import Quadratic, format_value, public_rng
 from course_lib.grading.sandbox import Unsupported, plain
 
 __all__ = ["CheckFailed", "fail", "unpack", "rule", "path", "scheduled_path", "schedule",
-           "optimizer_class", "number", "preview_number", "function", "experiment"]
+           "optimizer_class", "number", "preview_number", "function", "sequence", "experiment"]
 
 
 class CheckFailed(AssertionError):
@@ -503,12 +504,15 @@ def _scheduled_detail(row: int, got: np.ndarray, reference: dict[str, np.ndarray
     return text
 
 
-def schedule(fn: Any, scheduler: str, *, name: str, options: Any, steps: int = 40,
-             base_lr: float = 0.1, call: Callable[..., Any] | None = None, hint: str = "") -> None:
+def schedule(fn: Any, scheduler: str | Callable[..., Any], *, name: str, options: Any,
+             steps: int = 40, base_lr: float = 0.1, call: Callable[..., Any] | None = None,
+             describe: Callable[[dict[str, Any]], str] | None = None, hint: str = "") -> None:
     """``fn(t, base_lr, **options)``, the learning rate of update t (0-based), is torch's.
 
     The reference is ``torch.optim.lr_scheduler.<scheduler>`` stepped after every
     ``optimizer.step()``; ``call(fn, t, base_lr, **options)`` adapts another signature.
+    ``scheduler`` may instead build the reference, ``scheduler(optimizer, **options)``, for a
+    composition such as ``SequentialLR``; ``describe(options)`` then names it in messages.
     """
     fn = LearnerFunction(fn, name, hint)
     rng = inputs.hidden_rng() if _drawn(options) else public_rng()
@@ -527,9 +531,13 @@ def schedule(fn: Any, scheduler: str, *, name: str, options: Any, steps: int = 4
             got.append(float(number_value.reshape(-1)[0]))
         ok, row = _agrees(np.array(got)[:, None], expected[:, None])
         if not ok:
-            fail(f"`{name}` does not match torch.optim.lr_scheduler.{scheduler}"
-                 f"({_options_text(opts)}) with base lr {base_lr:g}: at update t={row} the "
-                 f"learning rate should be {expected[row]:.6g}; yours is {got[row]:.6g}.", hint)
+            what = (describe(opts) if describe else
+                    f"torch.optim.lr_scheduler.{scheduler}({_options_text(opts)})"
+                    if isinstance(scheduler, str) else
+                    f"{getattr(scheduler, '__name__', 'the reference')}({_options_text(opts)})")
+            fail(f"`{name}` does not match {what} with base lr {base_lr:g}: at update t={row} "
+                 f"the learning rate should be {expected[row]:.6g}; yours is {got[row]:.6g}.",
+                 hint)
 
 
 def optimizer_class(cls: Any, reference: str, *, name: str, options: Any, problems: Any,
@@ -679,3 +687,50 @@ def experiment(choice: Any, run: Callable[[Any, int], float], *, name: str, targ
             fail(f"with your choice {format_value(value)} and a new seed, {metric} is "
                  f"{result:.4g}; it should be at {'most' if at_most else 'least'} {target:g}.",
                  hint)
+
+
+# -- sequences ------------------------------------------------------------------------------------
+
+
+def sequence(fn: Any, cases: Any, reference: Callable[..., Any], *, name: str,
+             what: str = "the value", index: str = "step", first: int = 0,
+             show: Callable[..., str] | None = None,
+             explain: Callable[[tuple[Any, ...], np.ndarray, np.ndarray], str | None] | None = None,
+             hint: str = "") -> None:
+    """``fn(*case)`` returns a whole sequence of numbers, which must be ``reference(*case)``'s.
+
+    For the learning rate each update (or epoch) used, the values a scheduler object returns,
+    and the like. ``cases`` is a list of argument tuples or a draw of them. The sequences are
+    compared as one trajectory by :func:`course_lib.validation.agrees` (relative to the
+    sequence's largest value); the message names the first entry that differs, counting from
+    ``first`` in units of ``index`` ("at epoch 3, the learning rate should be 0.06; yours is
+    0.3"), and adds ``explain(case, got, expected)`` when that recognises the mistake.
+    """
+    from course_lib.validation import FLOAT64_MAX_REL
+
+    fn = LearnerFunction(fn, name, hint)
+    rng = inputs.hidden_rng() if _drawn(cases) else public_rng()
+    for case in inputs.resolve(cases, rng):
+        args = case if isinstance(case, tuple) else (case,)
+        described = show(*args) if show else ", ".join(format_value(a) for a in args)
+        expected = np.asarray(reference(*args), dtype=np.float64).reshape(-1)
+        fn.where = f"for {described}"
+        got = fn(*args)
+        array = _array(got)
+        if array is None or array.ndim != 1:
+            fail(f"`{name}({described})` returned {format_value(got)}; it should return a list "
+                 f"of {expected.size} numbers, {what} at each {index}.", hint)
+        if array.size != expected.size:
+            fail(f"`{name}({described})` returned {array.size} numbers; it should return "
+                 f"{expected.size}, {what} at each {index} from {first} to "
+                 f"{first + expected.size - 1}.", hint)
+        ok, _ = _agrees(array[None], expected[None])
+        if ok:
+            continue
+        scale = max(float(np.abs(expected).max()), np.finfo(np.float64).tiny)
+        differs = ~(np.abs(array - expected) <= FLOAT64_MAX_REL * scale)
+        at = int(np.argmax(differs))
+        message = (f"`{name}({described})`: at {index} {first + at}, {what} should be "
+                   f"{expected[at]:.6g}; yours is {array[at]:.6g}.")
+        extra = explain(args, array, expected) if explain else None
+        fail(message + (f" {extra}" if extra else ""), hint)

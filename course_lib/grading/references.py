@@ -9,7 +9,7 @@ d2l's, as everywhere else in the course), otherwise from ``torch.optim`` by name
 from __future__ import annotations
 
 import warnings
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -74,12 +74,17 @@ def _plain(value: Any) -> Any:
     return value
 
 
-def schedule_lrs(scheduler: str, options: dict[str, Any], steps: int, base_lr: float) -> np.ndarray:
-    """The learning rate of each of ``steps`` updates under ``torch.optim.lr_scheduler.<name>``,
-    stepped after each ``optimizer.step()`` as torch prescribes."""
+def schedule_lrs(scheduler: str | Callable[..., Any], options: dict[str, Any], steps: int,
+                 base_lr: float) -> np.ndarray:
+    """The learning rate of each of ``steps`` updates under ``torch.optim.lr_scheduler.<name>``
+    (or under ``scheduler(optimizer, **options)`` when ``scheduler`` builds one), stepped after
+    each ``optimizer.step()`` as torch prescribes."""
     param = torch.zeros(1, requires_grad=True)
     opt = torch.optim.SGD([param], lr=base_lr)
-    sched = getattr(torch.optim.lr_scheduler, scheduler)(opt, **options)
+    make = getattr(torch.optim.lr_scheduler, scheduler) if isinstance(scheduler, str) else scheduler
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # e.g. SequentialLR's deprecated step(epoch) inside
+        sched = make(opt, **options)
     lrs = []
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
