@@ -94,7 +94,8 @@ def main(argv: list[str] | None = None) -> int:
         if dist is None:
             dist = scratch / "dist"
             started = time.perf_counter()
-            release(ROOT / "exercises" / "masters", dist, root=ROOT, wheel=False)
+            release(ROOT / "exercises" / "masters", dist, only=list(corpus.POINTS), root=ROOT,
+                    wheel=False)
             print(f"released the masters in {time.perf_counter() - started:.0f} s")
         (scratch / "one").mkdir()
         per_file = one_submission(dist, scratch / "one", args.repeat)
