@@ -52,7 +52,8 @@ from course_lib.grading.inputs import Quadratic, format_value, public_rng
 from course_lib.grading.sandbox import Unsupported, plain
 
 __all__ = ["CheckFailed", "fail", "unpack", "rule", "path", "scheduled_path", "schedule",
-           "optimizer_class", "number", "preview_number", "function", "sequence", "experiment"]
+           "optimizer_class", "optimizer_state_exchange", "number", "preview_number", "function",
+           "sequence", "experiment"]
 
 
 class CheckFailed(AssertionError):
@@ -541,8 +542,8 @@ def schedule(fn: Any, scheduler: str | Callable[..., Any], *, name: str, options
 
 
 def optimizer_class(cls: Any, reference: str, *, name: str, options: Any, problems: Any,
-                    steps: int = 20, resume_at: int | None = None,
-                    groups: list[dict[str, Any]] | None = None, hint: str = "") -> None:
+                    steps: int = 20, resume_at: int | None = None, groups: Any = None,
+                    without_grad: list[list[int]] | None = None, hint: str = "") -> None:
     """A learner's ``torch.optim.Optimizer`` subclass takes ``torch.optim.<reference>``'s path.
 
     Both classes run through the same routine
@@ -550,49 +551,175 @@ def optimizer_class(cls: Any, reference: str, *, name: str, options: Any, proble
     in process), torch's here. With ``resume_at=k`` the learner's run is stopped after step k,
     its ``state_dict`` saved and loaded into a new instance, and continued; with ``groups``
     (option overrides, one per group) the parameters are split into that many groups.
+    ``groups`` may also be a callable ``groups(rng, options) -> overrides``, drawn for each
+    option set. ``without_grad`` lists ``[step, group]`` pairs where that group's parameter
+    has no gradient (``.grad`` is None), as when it took no part in the loss.
     """
     from course_lib.grading import references, sandbox
-    from course_lib.grading.session import ChildStopped, LearnerError, RemoteClass
 
-    if cls is None or cls is Ellipsis:
-        fail(f"`{name}` is not defined yet: write the class and run its cell.", hint)
-    remote = isinstance(cls, RemoteClass)
-    if not remote and not isinstance(cls, type):
-        fail(f"`{name}` should be a class (a torch.optim.Optimizer subclass).", hint)
+    _check_class(cls, name, hint)
     reference_class = references.optimizer_class(reference)
-    rng = inputs.hidden_rng() if _drawn(options, problems) else public_rng()
+    rng = inputs.hidden_rng() if _drawn(options, problems, groups) else public_rng()
     for opts in inputs.resolve(options, rng):
+        chosen_groups = groups(rng, opts) if callable(groups) else groups
         for problem in inputs.resolve(problems, rng):
             kwargs = {"hessian": problem.hessian, "b": problem.b, "start": problem.start,
-                      "options": opts, "steps": steps, "groups": groups}
+                      "options": opts, "steps": steps, "groups": chosen_groups}
+            if without_grad:
+                kwargs["without_grad"] = without_grad
             expected = plain(sandbox.drive_optimizer_class(reference_class, **kwargs))["path"]
-            setting = _options_text(opts) + (f", parameter groups {format_value(groups)}"
-                                             if groups else "")
+            setting = _class_setting(opts, chosen_groups, without_grad)
             what = f"`{name}({setting})`" + (
                 f" saved after step {resume_at} and resumed" if resume_at else "")
-            try:
-                if remote:
-                    result = cls.session.drive("optimizer_class", cls.name,
-                                               {**kwargs, "resume_at": resume_at},
-                                               seconds=max(10.0, cls.session.limits.call_seconds))
-                else:
-                    result = plain(sandbox.drive_optimizer_class(cls, resume_at=resume_at,
-                                                                 **kwargs))
-            except (LearnerError, ChildStopped) as exc:
-                fail(f"{what} {exc}.", hint)
-            except Exception as exc:  # noqa: BLE001 - the learner's class raised, in process
-                fail(f"{what} raised {type(exc).__name__}: {exc}.", hint)
+            result = _drive_learner_class(cls, {**kwargs, "resume_at": resume_at}, what, hint)
             got = _array(result.get("path") if isinstance(result, dict) else None)
             if got is None or got.shape != expected.shape:
                 fail(f"{what} on {problem} did not produce a path of {steps} steps.", hint)
-            ok, row = _agrees(got, expected)
-            if not ok:
-                before = expected[row - 1] if row else problem.start
-                detail = _should_be(f"after step {row + 1}, the parameter", expected[row],
-                                    got[row], {"the gradient": problem.gradient(before)}, None,
-                                    before=before)
-                fail(f"{what} does not follow torch.optim.{reference}({setting}) on "
-                     f"{problem}:\n  {detail}", hint)
+            _class_path_agrees(got, expected, problem, chosen_groups, 0,
+                               f"{what} does not follow torch.optim.{reference}({setting}) on "
+                               f"{problem}", hint)
+
+
+def _check_class(cls: Any, name: str, hint: str) -> None:
+    from course_lib.grading.session import RemoteClass
+
+    if cls is None or cls is Ellipsis:
+        fail(f"`{name}` is not defined yet: write the class and run its cell.", hint)
+    if not isinstance(cls, RemoteClass) and not isinstance(cls, type):
+        fail(f"`{name}` should be a class (a torch.optim.Optimizer subclass).", hint)
+
+
+def _class_setting(options: dict[str, Any], groups: Any, without_grad: Any = None) -> str:
+    setting = _options_text(options)
+    if groups:
+        setting += f", parameter groups {format_value(groups, 4)}"
+    if without_grad:
+        missing: dict[int, list[int]] = {}
+        for step, group in without_grad:
+            missing.setdefault(int(group), []).append(int(step))
+        setting += "; no gradient " + ", ".join(
+            f"for group {g} at steps {', '.join(map(str, sorted(s)))}"
+            for g, s in sorted(missing.items()))
+    return setting
+
+
+def _drive_learner_class(cls: Any, kwargs: dict[str, Any], what: str, hint: str) -> Any:
+    """The learner's class run by the sandbox's driver: in the child, or in this process."""
+    from course_lib.grading import sandbox
+    from course_lib.grading.session import ChildStopped, LearnerError, RemoteClass
+
+    try:
+        if isinstance(cls, RemoteClass):
+            return cls.session.drive("optimizer_class", cls.name, kwargs,
+                                     seconds=max(10.0, cls.session.limits.call_seconds))
+        return plain(sandbox.drive_optimizer_class(cls, **kwargs))
+    except (LearnerError, ChildStopped) as exc:
+        fail(f"{what} {exc}.", hint)
+    except Exception as exc:  # noqa: BLE001 - the learner's class raised, in process
+        fail(f"{what} raised {type(exc).__name__}: {exc}.", hint)
+
+
+def _class_path_agrees(got: np.ndarray, expected: np.ndarray, problem: Quadratic, groups: Any,
+                       offset: int, header: str, hint: str) -> None:
+    """Fail with the first step (``offset`` steps were taken before ``got``) that parts."""
+    ok, row = _agrees(got, expected)
+    if ok:
+        return
+    before = expected[row - 1] if row else (problem.start if offset == 0 else None)
+    candidates = {"the gradient": problem.gradient(before)} if before is not None else {}
+    detail = _should_be(f"after step {offset + row + 1}, the parameter", expected[row],
+                        got[row], candidates, None, before=before)
+    if format_value(expected[row]) == format_value(got[row]):
+        gap = float(np.max(np.abs(got[row] - expected[row])) / np.max(np.abs(expected[row])))
+        detail += (f" They differ in the last digits only, by {gap:.1g} relative to the "
+                   "parameter: a rounding difference, such as arithmetic in float32 (a "
+                   "tensor of the default dtype, or a float32 state['step']) instead of the "
+                   "parameter's float64.")
+    if groups and len(groups) > 1:
+        pieces = np.array_split(np.arange(expected.shape[1]), len(groups))
+        wrong = next((i for i, piece in enumerate(pieces)
+                      if not _agrees(got[row:row + 1, piece], expected[row:row + 1, piece])[0]),
+                     None)
+        if wrong is not None:
+            own = format_value(groups[wrong], 4) if groups[wrong] else "the constructor's"
+            detail += f" The first group that parts is group {wrong} (its options: {own})."
+    fail(f"{header}:\n  {detail}", hint)
+
+
+def optimizer_state_exchange(cls: Any, reference: str, *, name: str, options: Any,
+                             problems: Any, direction: str, steps: int = 20,
+                             at: int | Callable[[np.random.Generator], int] = 10,
+                             groups: Any = None, hint: str = "") -> None:
+    """The learner's ``state_dict`` and ``torch.optim.<reference>``'s are interchangeable.
+
+    ``direction="to_torch"``: the learner's optimizer runs ``at`` steps and saves its
+    ``state_dict``; torch's class loads it (on the learner's parameters) and continues. The
+    path must be torch's own uninterrupted one. ``direction="from_torch"``: torch runs ``at``
+    steps, the learner's class loads torch's ``state_dict`` and continues. ``at`` may be drawn
+    (a callable of the generator); ``groups`` as in :func:`optimizer_class`.
+    """
+    from course_lib.grading import references, sandbox
+
+    if direction not in ("to_torch", "from_torch"):
+        raise ValueError(f"direction must be 'to_torch' or 'from_torch', got {direction!r}")
+    _check_class(cls, name, hint)
+    reference_class = references.optimizer_class(reference)
+    rng = inputs.hidden_rng() if _drawn(options, problems, groups, at) else public_rng()
+    for opts in inputs.resolve(options, rng):
+        chosen_groups = groups(rng, opts) if callable(groups) else groups
+        k = int(at(rng)) if callable(at) else int(at)
+        for problem in inputs.resolve(problems, rng):
+            kwargs = {"hessian": problem.hessian, "b": problem.b, "options": opts,
+                      "groups": chosen_groups}
+            torch_run = plain(sandbox.drive_optimizer_class(
+                reference_class, start=problem.start, steps=steps, resume_at=k, **kwargs))
+            expected = torch_run["path"]
+            setting = _class_setting(opts, chosen_groups)
+            if direction == "from_torch":
+                what = (f"`{name}({setting})`, loaded with torch.optim.{reference}'s state_dict "
+                        f"after step {k}")
+                result = _drive_learner_class(
+                    cls, {**kwargs, "start": expected[k - 1], "steps": steps - k,
+                          "load_state": torch_run["saved"]}, what, hint)
+                got = _array(result.get("path") if isinstance(result, dict) else None)
+                if got is None or got.shape != expected[k:].shape:
+                    fail(f"{what} on {problem} did not produce a path of {steps - k} steps.",
+                         hint)
+                _class_path_agrees(got, expected[k:], problem, chosen_groups, k,
+                                   f"{what} does not continue torch's run on {problem}", hint)
+                continue
+            what = f"`{name}({setting})`"
+            mine = _drive_learner_class(cls, {**kwargs, "start": problem.start, "steps": k,
+                                              "resume_at": k}, what, hint)
+            got = _array(mine.get("path") if isinstance(mine, dict) else None)
+            if got is None or got.shape != expected[:k].shape:
+                fail(f"{what} on {problem} did not produce a path of {k} steps.", hint)
+            _class_path_agrees(got, expected[:k], problem, chosen_groups, 0,
+                               f"{what} does not follow torch.optim.{reference}({setting}) on "
+                               f"{problem} (get this right first)", hint)
+            saved = mine.get("saved")
+            names = sorted({key for entries in torch_run["saved"].values() for key in entries})
+            try:
+                continued = plain(sandbox.drive_optimizer_class(
+                    reference_class, start=got[-1], steps=steps - k, load_state=saved,
+                    **kwargs))["path"]
+            except Exception as exc:  # noqa: BLE001 - whatever the learner's state holds
+                fail(f"torch.optim.{reference}({setting}) cannot load the state_dict of {what} "
+                     f"saved after step {k} ({type(exc).__name__}: {exc}). Torch's state "
+                     f"entries are named {', '.join(repr(n) for n in names) or '(none)'}; "
+                     f"yours: {format_value(_state_names(saved))}.", hint)
+            _class_path_agrees(continued, expected[k:], problem, chosen_groups, k,
+                               f"torch.optim.{reference}({setting}), loaded with the state_dict "
+                               f"of {what} after step {k}, does not continue as torch's own run "
+                               f"on {problem} (torch's state entries: "
+                               f"{', '.join(repr(n) for n in names) or '(none)'})", hint)
+
+
+def _state_names(state: Any) -> Any:
+    if not isinstance(state, dict):
+        return state
+    return sorted({str(key) for entries in state.values() if isinstance(entries, dict)
+                   for key in entries})
 
 
 # -- compute / predict ----------------------------------------------------------------------------
@@ -642,9 +769,11 @@ def function(fn: Any, cases: Any, reference: Callable[..., Any], *, name: str,
         fn.where = f"for {described}"
         got = fn(*args)
         if isinstance(expected, str):  # a category ("minimum", "saddle point"), compared as text
+            if not isinstance(got, str):
+                fail(f"`{name}({described})` returned {format_value(got)}; it should return a "
+                     f"string (here {expected!r}).", hint)
             if got != expected:
-                fail(f"`{name}({described})` should be {expected!r}; yours is "
-                     f"{format_value(got)}.", hint)
+                fail(f"`{name}({described})` should be {expected!r}; yours is {got!r}.", hint)
             continue
         got_array, exp_array = _array(got), np.asarray(expected, dtype=np.float64)
         if got_array is None or got_array.shape != exp_array.shape:

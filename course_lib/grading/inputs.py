@@ -28,7 +28,8 @@ import numpy as np
 from course_lib.grading.sandbox import QuadraticGradient
 
 __all__ = ["Draw", "draw", "uniform", "log_uniform", "one_of", "quadratics", "Quadratic",
-           "resolve", "hidden_rng", "public_rng", "grading_seed", "format_value"]
+           "resolve", "hidden_rng", "public_rng", "grading_seed", "format_value",
+           "OWN_OPTIMIZERS", "optimizer_options", "optimizer_groups"]
 
 _SEED: contextvars.ContextVar[int | None] = contextvars.ContextVar("grading_seed", default=None)
 
@@ -176,6 +177,104 @@ def quadratics(count: int = 3, dims: tuple[int, int] = (2, 4),
         return Quadratic(hessian, b, start, label)
 
     return Draw(count, make)
+
+
+#: The torch.optim classes a learner may rebuild as a torch.optim.Optimizer subclass (the
+#: final project): the arguments the class must take, with torch's names and defaults, and
+#: the chapter that teaches the algorithm.
+OWN_OPTIMIZERS: dict[str, dict[str, Any]] = {
+    "SGD": {"arguments": ("lr", "momentum", "dampening", "weight_decay", "nesterov"),
+            "chapter": "chapter 06 ('Leaky averages', 'Nesterov momentum', 'Dampening') and "
+                       "chapter 12, section 1 (weight decay)"},
+    "Adagrad": {"arguments": ("lr", "lr_decay", "weight_decay", "initial_accumulator_value",
+                              "eps"),
+                "chapter": "chapter 07 ('Where ε goes: d2l, torch and the source article'); "
+                           "lr_decay: chapter 12, section 2"},
+    "RMSprop": {"arguments": ("lr", "alpha", "eps", "weight_decay", "momentum", "centered"),
+                "chapter": "chapter 08 ('From a sum to a leaky average', 'Centered RMSProp', "
+                           "'RMSProp with momentum')"},
+    "Adadelta": {"arguments": ("lr", "rho", "eps", "weight_decay"),
+                 "chapter": "chapter 09 ('Two leaky averages', 'The first step, by hand')"},
+    "Adam": {"arguments": ("lr", "betas", "eps", "weight_decay", "amsgrad"),
+             "chapter": "chapter 10 ('Two leaky averages', 'Bias correction', 'AMSGrad')"},
+    "AdamW": {"arguments": ("lr", "betas", "eps", "weight_decay", "amsgrad"),
+              "chapter": "chapter 10 ('AdamW: weight decay is not L2 regularisation', "
+                         "'AMSGrad')"},
+    "Adamax": {"arguments": ("lr", "betas", "eps", "weight_decay"),
+               "chapter": "chapter 10 ('The rest of the family')"},
+    "RAdam": {"arguments": ("lr", "betas", "eps", "weight_decay"),
+              "chapter": "chapter 10 ('The rest of the family') and chapter 14 ('RAdam's "
+                         "built-in warmup')"},
+}
+
+
+def _own_options(name: str, rng: np.random.Generator) -> dict[str, Any]:
+    """One option set for ``torch.optim.<name>`` that gives every argument of
+    :data:`OWN_OPTIMIZERS` a value (the off/on switches drawn too), stable on
+    :func:`quadratics`' problems."""
+
+    def sometimes(low: float, high: float) -> float:
+        return float(rng.uniform(low, high)) if rng.random() < 0.6 else 0.0
+
+    def log(low: float, high: float) -> float:
+        return Range(low, high, log=True)(rng)
+
+    def betas() -> tuple[float, float]:
+        return float(rng.uniform(0.5, 0.95)), float(rng.uniform(0.9, 0.9999))
+
+    if name == "SGD":
+        momentum = float(rng.uniform(0.3, 0.95)) if rng.random() < 0.75 else 0.0
+        nesterov = bool(momentum > 0 and rng.random() < 0.5)
+        return {"lr": float(rng.uniform(0.02, 0.4)), "momentum": momentum,
+                "dampening": 0.0 if nesterov or momentum == 0 else sometimes(0.05, 0.5),
+                "weight_decay": sometimes(0.0, 0.1), "nesterov": nesterov}
+    if name == "Adagrad":
+        return {"lr": log(0.05, 1.0), "lr_decay": log(1e-3, 0.1) if rng.random() < 0.6 else 0.0,
+                "weight_decay": sometimes(0.0, 0.1),
+                "initial_accumulator_value": sometimes(0.0, 0.5), "eps": log(1e-10, 1e-4)}
+    if name == "RMSprop":
+        return {"lr": log(1e-3, 0.05), "alpha": float(rng.uniform(0.8, 0.999)),
+                "eps": log(1e-10, 1e-4), "weight_decay": sometimes(0.0, 0.1),
+                "momentum": sometimes(0.3, 0.9), "centered": bool(rng.random() < 0.5)}
+    if name == "Adadelta":
+        return {"lr": float(rng.uniform(0.1, 2.0)), "rho": float(rng.uniform(0.8, 0.99)),
+                "eps": log(1e-8, 1e-3), "weight_decay": sometimes(0.0, 0.1)}
+    if name in ("Adam", "AdamW", "Adamax", "RAdam"):
+        options = {"lr": log(1e-3, 0.3), "betas": betas(), "eps": log(1e-10, 1e-3),
+                   "weight_decay": (float(rng.uniform(0.0, 0.2)) if name == "AdamW"
+                                    else sometimes(0.0, 0.1))}
+        if name in ("Adam", "AdamW"):
+            options["amsgrad"] = bool(rng.random() < 0.5)
+        return options
+    raise ValueError(f"name must be one of {', '.join(OWN_OPTIMIZERS)}, got {name!r}")
+
+
+def optimizer_options(name: str, count: int = 3) -> Draw:
+    """``count`` option sets for ``torch.optim.<name>``, one of :data:`OWN_OPTIMIZERS`, each
+    setting every argument the learner's class must take.
+
+    >>> sets = optimizer_options("Adam", 2)(np.random.default_rng(0))
+    >>> sorted(sets[0]) == sorted(OWN_OPTIMIZERS["Adam"]["arguments"])
+    True
+    """
+    if name not in OWN_OPTIMIZERS:
+        raise ValueError(f"name must be one of {', '.join(OWN_OPTIMIZERS)}, got {name!r}")
+    return Draw(count, lambda rng: _own_options(name, rng))
+
+
+def optimizer_groups(name: str) -> Callable[[np.random.Generator, dict[str, Any]],
+                                             list[dict[str, Any]]]:
+    """Three parameter groups for :func:`course_lib.grading.checks.optimizer_class`: the
+    constructor's options, a whole other option set of ``torch.optim.<name>``, and a learning
+    rate of its own."""
+    if name not in OWN_OPTIMIZERS:
+        raise ValueError(f"name must be one of {', '.join(OWN_OPTIMIZERS)}, got {name!r}")
+
+    def groups(rng: np.random.Generator, options: dict[str, Any]) -> list[dict[str, Any]]:
+        other = _own_options(name, rng)
+        return [{}, other, {"lr": _own_options(name, rng)["lr"]}]
+
+    return groups
 
 
 def format_value(value: Any, digits: int = 6) -> str:

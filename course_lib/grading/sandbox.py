@@ -240,7 +240,9 @@ class QuadraticGradient:
 
 def drive_optimizer_class(cls: type, *, hessian: Any, b: Any, start: Any, options: dict[str, Any],
                           steps: int, resume_at: int | None = None,
-                          groups: list[dict[str, Any]] | None = None) -> dict[str, Any]:
+                          groups: list[dict[str, Any]] | None = None,
+                          without_grad: list[list[int]] | None = None,
+                          load_state: dict[str, Any] | None = None) -> dict[str, Any]:
     """Run a ``torch.optim.Optimizer`` subclass on ``x'Hx/2 - b'x`` (float64).
 
     ``options`` are the constructor's keyword arguments. With ``groups`` (a list of option
@@ -248,8 +250,13 @@ def drive_optimizer_class(cls: type, *, hessian: Any, b: Any, start: Any, option
     each. Returns the parameters after every step, and the ``state_dict`` after the last one.
     With ``resume_at=k`` the run stops after step k, saves ``state_dict()``, builds a *new*
     optimizer on copies of the parameters, loads the saved state and continues: a correct
-    optimizer's path does not change. The grader runs this with the learner's class in the
-    child, and with torch's class, as the reference, in the grading process.
+    optimizer's path does not change, and the result also holds the saved state (``saved``).
+    ``without_grad`` lists ``[step, group]`` pairs: at that step (1-based) that group's
+    parameter has ``.grad = None``, as after ``zero_grad()`` when it took no part in the loss.
+    ``load_state`` (a ``state`` as this routine returns it, plain arrays and numbers) is loaded
+    with ``load_state_dict`` before the first step: a checkpoint of another class. The grader
+    runs this with the learner's class in the child, and with torch's class, as the reference,
+    in the grading process.
     """
     import torch
 
@@ -265,20 +272,27 @@ def drive_optimizer_class(cls: type, *, hessian: Any, b: Any, start: Any, option
         return params, cls(params, **options)
 
     params, optimizer = build(pieces)
-    path = []
+    if load_state is not None:
+        optimizer.load_state_dict({"state": _state_from_plain(load_state),
+                                   "param_groups": optimizer.state_dict()["param_groups"]})
+    skipped = {(int(step), int(group)) for step, group in (without_grad or [])}
+    path, result = [], {}
     for step in range(1, steps + 1):
         with torch.no_grad():
             grad = hessian_t @ torch.cat([p.reshape(-1) for p in params]) - b_t
             parts = grad.split([p.numel() for p in params])
-            for param, part in zip(params, parts, strict=True):
-                param.grad = part.reshape(param.shape).clone()
+            for index, (param, part) in enumerate(zip(params, parts, strict=True)):
+                param.grad = (None if (step, index) in skipped
+                              else part.reshape(param.shape).clone())
         optimizer.step()
         path.append(torch.cat([p.detach().reshape(-1) for p in params]).numpy().copy())
         if resume_at is not None and step == resume_at:
             saved = optimizer.state_dict()
+            result["saved"] = _state_to_plain(saved)
             params, optimizer = build(params)
             optimizer.load_state_dict(saved)
-    return {"path": _np().array(path), "state": _state_to_plain(optimizer.state_dict())}
+    return {"path": _np().array(path), "state": _state_to_plain(optimizer.state_dict()),
+            **result}
 
 
 def _state_to_plain(state_dict: dict[str, Any]) -> dict[str, Any]:
@@ -286,6 +300,22 @@ def _state_to_plain(state_dict: dict[str, Any]) -> dict[str, Any]:
     for index, entries in state_dict.get("state", {}).items():
         out[str(index)] = {str(k): (v.detach().numpy().copy() if _is_tensor(v) else v)
                            for k, v in entries.items()}
+    return out
+
+
+def _state_from_plain(state: Any) -> dict[int, dict[str, Any]]:
+    """The inverse of :func:`_state_to_plain`: arrays become tensors (of their own dtype)."""
+    import torch
+
+    np = _np()
+    if not isinstance(state, dict):
+        raise TypeError(f"a state should be a dict of dicts, not a {type(state).__name__}")
+    out: dict[int, dict[str, Any]] = {}
+    for index, entries in state.items():
+        if not isinstance(entries, dict):
+            raise TypeError(f"state[{index}] should be a dict, not a {type(entries).__name__}")
+        out[int(index)] = {str(k): torch.as_tensor(np.array(v)) if isinstance(v, np.ndarray)
+                           else v for k, v in entries.items()}
     return out
 
 
