@@ -52,8 +52,8 @@ from course_lib.grading.inputs import Quadratic, format_value, public_rng
 from course_lib.grading.sandbox import Unsupported, plain
 
 __all__ = ["CheckFailed", "fail", "unpack", "rule", "path", "scheduled_path", "schedule",
-           "optimizer_class", "optimizer_state_exchange", "number", "preview_number", "function",
-           "sequence", "experiment"]
+           "optimizer_class", "optimizer_state_exchange", "number", "preview_number", "one_of",
+           "function", "sequence", "experiment"]
 
 
 class CheckFailed(AssertionError):
@@ -732,6 +732,16 @@ def number(value: Any, expected: float, *, name: str, rtol: float = 1e-6, atol: 
     if not math.isclose(got, float(expected), rel_tol=rtol, abs_tol=atol):
         subject = what or f"`{name}`"
         fail(f"{subject} is not right: yours is {got:.6g}.", hint)
+
+
+def one_of(value: Any, allowed: Sequence[Any], *, name: str, hint: str = "") -> Any:
+    """The learner's choice (plain data, e.g. the name of an optimizer) if it is among
+    ``allowed``, else a failure that lists them. Returns the value, for the check to use."""
+    got = answer_value(value, name, hint)
+    if isinstance(got, str | int | float | bool) and got in list(allowed):
+        return got
+    fail(f"`{name}` should be one of {', '.join(repr(a) for a in allowed)}; yours is "
+         f"{format_value(got)}.", hint)
 
 
 def preview_number(value: Any, *, name: str, low: float | None = None, high: float | None = None,

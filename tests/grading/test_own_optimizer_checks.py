@@ -276,3 +276,11 @@ def test_the_project_checks_run_the_same_in_the_child():
                                             options=options, groups=groups,
                                             problems=inputs.quadratics(1, dims=(3, 5)),
                                             direction=direction, steps=15, at=6)
+
+
+@pytest.mark.parametrize(("answer", "words"), [
+    ("adam", "should be one of 'SGD', 'Adagrad'"), (..., "is still `...`"),
+    (None, "is not defined yet"), (["Adam"], "should be one of"), (3, "yours is 3")])
+def test_a_choice_outside_the_list_is_named(answer, words):
+    assert checks.one_of("Adam", NAMES, name="CHOICE") == "Adam"
+    assert words in failure(lambda: checks.one_of(answer, NAMES, name="CHOICE"))
