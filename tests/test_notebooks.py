@@ -14,6 +14,9 @@ CHAPTERS = pathlib.Path(__file__).resolve().parents[1] / "chapters"
 NOTEBOOKS = sorted(CHAPTERS.glob("[0-9][0-9]_*.ipynb"))
 SLIDE_TYPES = {"slide", "subslide", "fragment", "skip", "notes", "-"}
 DOWNLOADS = re.compile(r"urlretrieve|requests\.get|urlopen|d2l\.download|download\s*=\s*True")
+# ASCII control characters other than tab and newline: what a TeX command becomes when it is
+# written into a source through a Python string that is not raw ("\beta" -> backspace + "eta").
+CONTROL_CHARACTERS = re.compile(r"[\x00-\x08\x0b-\x1f\x7f]")
 
 
 def load(path):
@@ -60,3 +63,14 @@ def test_uses_course_lib_and_downloads_nothing(path):
     assert "course_lib" in source
     assert not DOWNLOADS.search(source)
     assert path.stat().st_size < 2_000_000
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=[p.name for p in NOTEBOOKS])
+def test_no_control_characters_in_sources(path):
+    found = []
+    for index, cell in enumerate(load(path)["cells"]):
+        source = "".join(cell["source"])
+        for match in CONTROL_CHARACTERS.finditer(source):
+            context = source[max(0, match.start() - 20):match.end() + 20]
+            found.append(f"cell {index}: {match.group()!r} in {context!r}")
+    assert not found, f"control characters (TeX through a non-raw string?): {'; '.join(found)}"
