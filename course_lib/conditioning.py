@@ -77,6 +77,7 @@ __all__ = [
     "sgd_expected_loss",
     "sgd_noise_floor",
     "stable_lr_limit",
+    "steps_at_rate",
     "steps_to_tolerance",
 ]
 
@@ -175,24 +176,23 @@ def optimal_rate(condition_number: float) -> float:
     return (kappa - 1.0) / (kappa + 1.0)
 
 
-def steps_to_tolerance(lr: float, eigenvalues: Sequence[float], tol: float) -> int | float:
-    """The fewest steps k that guarantee ‖x(k)‖ ≤ tol ‖x(0)‖ from every start: ρᵏ ≤ tol.
+def steps_at_rate(rate: float, tol: float) -> int | float:
+    """The fewest steps k with ρᵏ ≤ tol: how long an error shrinking by ``rate`` per step takes
+    to fall to ``tol`` times its start.
 
-    k = ⌈ln(1/tol) / ln(1/ρ)⌉ with ρ = :func:`gd_rate`; 0 when tol >= 1, 1 when ρ = 0 (one
-    step reaches the minimum), and ``math.inf`` when ρ >= 1 (no number of steps is enough).
+    k = ⌈ln(1/tol) / ln(1/ρ)⌉; 0 when tol >= 1, 1 when ρ = 0, and ``math.inf`` when ρ >= 1.
     The result is exact: the rounding of the logarithms is corrected by checking ρᵏ.
 
     Args:
-        lr: the step size η (>= 0).
-        eigenvalues: λ₁, λ₂, ... of A (all > 0).
+        rate: ρ >= 0, e.g. :func:`gd_rate` or a momentum method's spectral radius.
         tol: the relative distance to reach (> 0), e.g. 1e-6.
 
-    >>> steps_to_tolerance(0.5, [1.0], 1e-3)       # 0.5¹⁰ = 1/1024 ≤ 1e-3 < 0.5⁹
-    10
-    >>> steps_to_tolerance(0.21, [1.0, 10.0], 1e-3)
-    inf
+    >>> steps_at_rate(0.5, 1e-3), steps_at_rate(0.25, 1e-3), steps_at_rate(1.0, 0.5)
+    (10, 5, inf)
     """
-    rho = gd_rate(lr, eigenvalues)
+    rho = finite_real(rate, "rate")
+    if rho < 0:
+        raise ValueError(f"rate must be >= 0, got {rho}")
     tol = _tol(tol)
     if tol >= 1:
         return 0
@@ -206,6 +206,28 @@ def steps_to_tolerance(lr: float, eigenvalues: Sequence[float], tol: float) -> i
     while k > 1 and rho ** (k - 1) <= tol:
         k -= 1
     return k
+
+
+def steps_to_tolerance(lr: float, eigenvalues: Sequence[float], tol: float) -> int | float:
+    """The fewest steps k that guarantee ‖x(k)‖ ≤ tol ‖x(0)‖ from every start: ρᵏ ≤ tol.
+
+    k = ⌈ln(1/tol) / ln(1/ρ)⌉ with ρ = :func:`gd_rate` (:func:`steps_at_rate`); 0 when
+    tol >= 1, 1 when ρ = 0 (one step reaches the minimum), and ``math.inf`` when ρ >= 1 (no
+    number of steps is enough). The result is exact: the rounding of the logarithms is
+    corrected by checking ρᵏ.
+
+    Args:
+        lr: the step size η (>= 0).
+        eigenvalues: λ₁, λ₂, ... of A (all > 0).
+        tol: the relative distance to reach (> 0), e.g. 1e-6.
+
+    >>> steps_to_tolerance(0.5, [1.0], 1e-3)       # 0.5¹⁰ = 1/1024 ≤ 1e-3 < 0.5⁹
+    10
+    >>> steps_to_tolerance(0.21, [1.0, 10.0], 1e-3)
+    inf
+    """
+    rho = gd_rate(lr, eigenvalues)
+    return steps_at_rate(rho, _tol(tol))
 
 
 # -- reading actual runs ---------------------------------------------------------------------

@@ -58,6 +58,8 @@ __all__ = [
     "optimal_heavy_ball",
     "optimal_nesterov",
     "measured_rate",
+    "complex_root_band",
+    "noise_floor",
 ]
 
 
@@ -317,3 +319,78 @@ def measured_rate(path: Any, minimizer: Any = None, window: int | None = None) -
         raise ValueError(f"window must be an integer in [1, {steps}], got {window!r}")
     errors = np.linalg.norm(points - target, axis=1)
     return float((errors[-1] / errors[-1 - window]) ** (1.0 / window))
+
+
+def complex_root_band(eigenvalue: float, momentum: Any) -> tuple[Any, Any]:
+    r"""The learning rates at which heavy ball's roots along λ are complex: (η_low, η_high).
+
+    The roots of μ² − (1 + β − ηλ)μ + β are complex when (1 + β − ηλ)² < 4β, that is when
+    |1 + β − ηλ| < 2√β::
+
+        (1 − √β)² / λ  <  η  <  (1 + √β)² / λ
+
+    Inside the band the error along λ spirals in at the rate √β, whatever η is; outside it the
+    roots are real and the larger one sets the rate. At β = 0 the band is empty (both ends are
+    1/λ, where gradient descent solves that direction in one step).
+
+    Args:
+        eigenvalue: λ > 0.
+        momentum: β in [0, 1), a number or an array (the ends are then arrays).
+
+    >>> complex_root_band(1.0, 0.25)          # (1 − 0.5)², (1 + 0.5)²
+    (0.25, 2.25)
+    """
+    lam = float(positive_eigenvalues(finite_real(eigenvalue, "eigenvalue"))[0])
+    root = np.sqrt(_momentum(momentum))
+    low, high = (1 - root) ** 2 / lam, (1 + root) ** 2 / lam
+    if np.ndim(low) == 0:
+        return float(low), float(high)
+    return low, high
+
+
+def noise_floor(eigenvalues: Any, lr: float, momentum: float = 0.0, noise: float = 1.0, *,
+                nesterov: bool = False) -> float:
+    r"""The expected loss E[f] that momentum settles at when every gradient is noisy.
+
+    On f = ½ xᵀAx with gradients g = Ax + σξ (ξ ~ N(0, I), fresh each step), every
+    eigencomponent is the pair s = (x, b) of :func:`iteration_matrix` driven by noise::
+
+        heavy ball:   s_{t+1} = M s_t + σ ξ_t (−η, 1)
+        Nesterov:     s_{t+1} = M s_t + σ ξ_t (−η(1 + β), 1)
+
+    Its covariance Σ settles where it is a fixed point, Σ = M Σ Mᵀ + σ² u uᵀ (a 2×2 Lyapunov
+    equation, solved here as the 4×4 linear system (I − M⊗M) vec Σ = σ² vec(u uᵀ)), and the
+    component adds ½ λ Σ_xx to E[f]. With β = 0 this is SGD's floor Σᵢ ησ²/(2(2 − ηλᵢ))
+    (:func:`course_lib.conditioning.sgd_noise_floor`).
+
+    Args:
+        eigenvalues: the eigenvalues of A (a number, a sequence, or a QuadraticObjective).
+        lr: η >= 0.
+        momentum: β in [0, 1).
+        noise: σ >= 0, the standard deviation of the noise in each coordinate.
+        nesterov: Nesterov momentum instead of heavy ball.
+
+    Returns:
+        The floor, or ``math.inf`` when the iteration does not converge (ρ >= 1).
+
+    >>> round(noise_floor([2.0, 4.0], lr=0.1), 6)          # SGD on d2l's bowl, σ = 1
+    0.059028
+    >>> round(noise_floor([1.0], lr=0.1, momentum=0.5), 6)
+    0.051724
+    """
+    lams = positive_eigenvalues(eigenvalues)
+    eta = float(_lr(finite_real(lr, "lr")))
+    beta = float(_momentum(finite_real(momentum, "momentum")))
+    sigma = finite_real(noise, "noise")
+    if sigma < 0:
+        raise ValueError(f"noise must be >= 0, got {sigma}")
+    if spectral_radius(lams, eta, beta, nesterov=nesterov) >= 1:
+        return math.inf
+    u = np.array([-eta * (1 + beta) if nesterov else -eta, 1.0])
+    total = 0.0
+    for lam in lams:
+        matrix = iteration_matrix(float(lam), eta, beta, nesterov=nesterov)
+        covariance = np.linalg.solve(np.eye(4) - np.kron(matrix, matrix),
+                                     sigma**2 * np.outer(u, u).reshape(-1)).reshape(2, 2)
+        total += 0.5 * float(lam) * covariance[0, 0]
+    return float(total)

@@ -49,6 +49,8 @@ __all__ = [
     "linear_warmup",
     "join",
     "warmup_cosine",
+    "DECAYS",
+    "warmup_decay",
     "ReduceLROnPlateau",
 ]
 
@@ -589,6 +591,100 @@ def warmup_cosine(
         schedule,
         _describe("warmup_cosine", peak_lr=peak_lr, total_steps=total_steps,
                   warmup_steps=warmup_steps, final_lr=final_lr, start_lr=start_lr),
+    )
+
+
+#: The decay shapes :func:`warmup_decay` knows.
+DECAYS = ("constant", "linear", "cosine", "exponential", "step")
+
+
+def _decay(kind: str, peak_lr: float, length: int, final_lr: float) -> Callable[[int], float]:
+    """One cycle of ``kind`` from ``peak_lr`` over ``length`` updates, holding its last value."""
+    if kind == "constant":
+        return constant(peak_lr)
+    if kind == "linear":
+        return linear_lr(peak_lr, 1.0, final_lr / peak_lr, length)
+    if kind == "cosine":
+        return cosine_annealing_lr(peak_lr, length, final_lr)
+    if kind == "exponential":
+        decay = exponential_lr(peak_lr, (final_lr / peak_lr) ** (1.0 / length))
+        return lambda t: decay(min(t, length))
+    return multi_step_lr(peak_lr, sorted({max(1, length // 2), max(1, 3 * length // 4)}), 0.1)
+
+
+def warmup_decay(
+    peak_lr: float,
+    total_steps: int,
+    *,
+    warmup_steps: int = 0,
+    decay: str = "cosine",
+    cycles: int = 1,
+    final_lr: float = 0.0,
+    start_lr: float = 0.0,
+) -> Schedule:
+    """A linear warmup to ``peak_lr``, then ``cycles`` decays, each restarting at the peak.
+
+    For t < w (``warmup_steps``): ``start_lr + (peak_lr - start_lr) * t / w``
+    (:func:`linear_warmup`). The remaining ``total_steps - w`` updates are cut into ``cycles``
+    cycles of L = (total_steps - w) // cycles updates (the last takes the remainder), joined
+    (:func:`join`); each decays from ``peak_lr`` by the shape ``decay``:
+
+    * ``"constant"``: ``peak_lr`` throughout;
+    * ``"linear"``: down to ``final_lr`` at the cycle's end (:func:`linear_lr`);
+    * ``"cosine"``: down to ``final_lr`` along half a cosine (:func:`cosine_annealing_lr`);
+      with several cycles these are SGDR's warm restarts
+      (:func:`cosine_annealing_warm_restarts`);
+    * ``"exponential"``: by a constant factor per update that reaches ``final_lr`` at the
+      cycle's end (:func:`exponential_lr`; needs ``final_lr > 0``);
+    * ``"step"``: times 0.1 at half and at three quarters of the cycle (:func:`multi_step_lr`,
+      the ResNet recipe; ``final_lr`` is not used).
+
+    After ``total_steps`` the last value is held. With one cosine cycle this is
+    :func:`warmup_cosine`.
+
+    Args:
+        peak_lr: the rate after the warmup (> 0).
+        total_steps: the updates the schedule spans (an integer >= 1).
+        warmup_steps: the updates of the warmup (an integer >= 0; 0: none).
+        decay: one of :data:`DECAYS`.
+        cycles: how many decays (an integer >= 1; each restarts at ``peak_lr``).
+        final_lr: the rate each decay reaches (0 <= final_lr <= peak_lr).
+        start_lr: the rate the warmup starts from (>= 0).
+
+    >>> s = warmup_decay(0.4, 12, warmup_steps=4, decay="linear", cycles=2, final_lr=0.0)
+    >>> [round(s(t), 3) for t in range(14)]
+    [0.0, 0.1, 0.2, 0.3, 0.4, 0.3, 0.2, 0.1, 0.4, 0.3, 0.2, 0.1, 0.0, 0.0]
+    """
+    _check_positive(peak_lr, "peak_lr")
+    _check_positive_int(total_steps, "total_steps")
+    if isinstance(warmup_steps, bool) or not isinstance(warmup_steps, numbers.Integral) \
+            or warmup_steps < 0:
+        raise ValueError(f"warmup_steps must be an integer >= 0, got {warmup_steps!r}")
+    if decay not in DECAYS:
+        raise ValueError(f"decay must be one of {DECAYS}, got {decay!r}")
+    _check_positive_int(cycles, "cycles")
+    _check_nonnegative(final_lr, "final_lr")
+    _check_nonnegative(start_lr, "start_lr")
+    if final_lr > peak_lr:
+        raise ValueError(f"final_lr must be at most peak_lr ({peak_lr}), got {final_lr}")
+    if decay == "exponential" and final_lr == 0:
+        raise ValueError("final_lr must be > 0 for an exponential decay (it never reaches 0)")
+    remaining = total_steps - warmup_steps
+    if remaining < cycles:
+        raise ValueError(
+            f"total_steps - warmup_steps ({remaining}) must leave at least one update per cycle "
+            f"(cycles = {cycles})")
+    length = remaining // cycles
+    lengths = [length] * (cycles - 1) + [remaining - length * (cycles - 1)]
+    parts = [_decay(decay, peak_lr, n, final_lr) for n in lengths]
+    schedule = parts[0] if cycles == 1 else join(parts, [length * k for k in range(1, cycles)])
+    if warmup_steps:
+        schedule = linear_warmup(schedule, warmup_steps, start_lr)
+    return Schedule(
+        schedule,
+        _describe("warmup_decay", peak_lr=peak_lr, total_steps=total_steps,
+                  warmup_steps=warmup_steps, decay=decay, cycles=cycles, final_lr=final_lr,
+                  start_lr=start_lr),
     )
 
 

@@ -41,6 +41,7 @@ __all__ = [
     "StackedMLP",
     "SeedHistories",
     "fit",
+    "seconds_per_epoch",
 ]
 
 #: Loops with at least this many minibatch steps show a progress bar unless told otherwise.
@@ -434,3 +435,57 @@ def fit(
     columns = {name: np.stack(values, axis=1) for name, values in records.items()}
     return SeedHistories(seeds, np.arange(epochs + 1, dtype=np.float64), columns.pop("loss"),
                          columns, np.array(rates), stack)
+
+
+# -- how long an epoch takes -------------------------------------------------------------------
+
+
+def seconds_per_epoch(
+    model: torch.nn.Module,
+    optimizer: Any,
+    features: torch.Tensor,
+    targets: torch.Tensor,
+    batch_size: int,
+    *,
+    loss: Callable[[torch.Tensor, torch.Tensor], torch.Tensor] = half_squared_error,
+    updates: int = 20,
+    seed: int = 0,
+) -> float:
+    """Wall-clock seconds one epoch of :func:`train` takes at ``batch_size``, estimated.
+
+    Times ``updates`` minibatch updates exactly as :func:`train` makes them (the batches of
+    :func:`~course_lib.data.minibatches`, ``zero_grad``, loss, ``backward``, ``step``), after
+    one untimed update (each timed with the drawing of its batch), and multiplies the median
+    time of one update by the updates per epoch,
+    ⌈N / b⌉. A whole epoch of batch size 1 would take seconds; this takes milliseconds. The
+    model is trained by those updates. The number depends on the machine and its load: print
+    it where nothing compares it.
+
+    Args:
+        model, optimizer, features, targets, loss, seed: as for :func:`train`.
+        batch_size: examples per minibatch (an integer >= 1).
+        updates: how many updates to time (an integer >= 1).
+    """
+    if isinstance(batch_size, bool) or not isinstance(batch_size, int) or batch_size < 1:
+        raise ValueError(f"batch_size must be a positive integer, got {batch_size!r}")
+    if isinstance(updates, bool) or not isinstance(updates, int) or updates < 1:
+        raise ValueError(f"updates must be a positive integer, got {updates!r}")
+    n = len(features)
+    per_epoch = -(-n // batch_size)
+    times: list[float] = []
+    epoch = 0
+    model.train()
+    while len(times) <= updates:
+        batches = minibatches(features, targets, batch_size, seed=seed, epoch=epoch)
+        last = time.perf_counter()
+        for batch_x, batch_y in batches:  # the time of a step includes drawing its batch
+            optimizer.zero_grad()
+            loss(model(batch_x), batch_y).backward()
+            optimizer.step()
+            now = time.perf_counter()
+            times.append(now - last)
+            last = now
+            if len(times) > updates:
+                break
+        epoch += 1
+    return float(np.median(times[1:])) * per_epoch

@@ -16,7 +16,7 @@ step 20, x1: -0.057646, x2: -0.000073
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -42,12 +42,17 @@ class Trajectory:
         objective: what was minimised.
         label: a name for legends (the rule and its learning rate, unless given).
         learning_rates: the learning rate used at each step (length ``steps``).
+        states: with ``run(..., record_state=True)``, the rule's state after every step:
+            state name (torch's, e.g. ``"exp_avg"``, ``"sum"``) -> shape ``(steps + 1, dim)``,
+            row k after k steps (row 0: before the first); NaN where the entry did not exist
+            yet (SGD's ``momentum_buffer`` before the first step). Empty otherwise.
     """
 
     points: np.ndarray
     objective: Any
     label: str
     learning_rates: np.ndarray = field(repr=False)
+    states: Mapping[str, np.ndarray] = field(default_factory=dict, repr=False)
 
     @property
     def steps(self) -> int:
@@ -95,6 +100,7 @@ def run(
     noise: float = 0.0,
     seed: int = 0,
     label: str | None = None,
+    record_state: bool = False,
     **hyperparams: Any,
 ) -> Trajectory:
     """Minimise ``objective`` with ``rule`` from ``start`` for ``steps`` updates.
@@ -114,12 +120,23 @@ def run(
         noise: the standard deviation of Gaussian noise added to each gradient coordinate.
         seed: the seed of that noise.
         label: the legend label; by default the rule's name and learning rate.
+        record_state: keep the rule's state after every step (:attr:`Trajectory.states`):
+            Adam's moments, Adagrad's sum, the momentum buffer.
         **hyperparams: hyperparameters for the rule (torch's names), e.g. ``momentum=0.5``.
+
+    >>> from course_lib import objectives
+    >>> path = run("adagrad", objectives.bowl(), (-5.0, -2.0), 2, lr=0.4, record_state=True)
+    >>> path.states["sum"]                  # the running sum of squared gradients
+    array([[  0.  ,   0.  ],
+           [100.  ,  64.  ],
+           [184.64, 104.96]])
     """
     if isinstance(steps, bool) or not isinstance(steps, int) or steps < 0:
         raise ValueError(f"steps must be an integer >= 0, got {steps!r}")
     if not noise >= 0:
         raise ValueError(f"noise must be >= 0, got {noise!r}")
+    if not isinstance(record_state, bool):
+        raise TypeError(f"record_state must be True or False, got {record_state!r}")
     if lr is not None and not callable(lr):
         hyperparams["lr"] = lr
     rule = _rule(rule, hyperparams)
@@ -128,6 +145,7 @@ def run(
     state = rule.init(x)
     generator = np.random.default_rng(seed)
     points, rates = [x.copy()], []
+    history: list[dict[str, np.ndarray]] = [_state_arrays(state, x)] if record_state else []
     with np.errstate(over="ignore", invalid="ignore"):  # divergence is a lesson, not an error
         for t in range(steps):
             grad = np.asarray(objective.gradient(x), dtype=np.float64).reshape(x.shape)
@@ -142,10 +160,23 @@ def run(
             else:
                 rule.step(x, grad, state, hp)
             points.append(x.copy())
+            if record_state:
+                history.append(_state_arrays(state, x))
     if label is None:
         rate = "schedule" if schedule is not None else f"{rule.hyperparams['lr']:g}"
         label = f"{type(rule).__name__}, lr={rate}"
-    return Trajectory(np.array(points), objective, label, np.array(rates, dtype=float))
+    states = {}
+    if record_state:
+        names = list(dict.fromkeys(name for entry in history for name in entry))
+        nan = np.full(x.shape, np.nan)
+        states = {name: np.array([entry.get(name, nan) for entry in history]) for name in names}
+    return Trajectory(np.array(points), objective, label, np.array(rates, dtype=float), states)
+
+
+def _state_arrays(state: Mapping[str, Any], x: np.ndarray) -> dict[str, np.ndarray]:
+    """Copies of the state entries that are arrays shaped like the parameter (not counters)."""
+    return {name: np.array(value, dtype=np.float64) for name, value in state.items()
+            if isinstance(value, np.ndarray) and value.shape == x.shape}
 
 
 @dataclass(frozen=True)
