@@ -25,6 +25,9 @@ POINTS = {
     "02_gradient_descent": {"q1": 2, "q2": 3, "q3": 3, "q4": 3},
     "06_momentum": {"q1": 2, "q2": 3, "q3": 4, "q4": 3},
     "10_adam": {"q1": 4, "q2": 2, "q3": 2, "q4": 3, "q5": 1},
+    "01_optimization_and_deep_learning": {"q1": 3, "q2": 2, "q3": 2, "q4": 3},
+    "03_conditioning": {"q1": 3, "q2": 3, "q3": 3, "q4": 3},
+    "04_sgd": {"q1": 3, "q2": 4, "q3": 3, "q4": 3},
 }
 
 
@@ -170,6 +173,52 @@ WRITE_OUTSIDE = _code(f"""
     """)
 
 
+DIAGONAL_KINDS_01 = _code("""
+    def kind_of_point(hessian):
+        if not np.allclose(hessian, np.diag(np.diag(hessian))):
+            raise NotImplementedError("only diagonal Hessians so far")
+        d = np.diag(hessian)
+        if (d > 1e-8).any() and (d < -1e-8).any():
+            return "saddle point"
+        if (np.abs(d) <= 1e-8).any():
+            return "undecided"
+        return "minimum" if (d > 0).all() else "maximum"
+    """)
+
+TANH_01 = _code("""
+    def distance_moved(x0, lr, steps):
+        x = x0
+        for _ in range(steps):
+            x = x - lr / np.cosh(x) ** 2
+        return x0 - x
+    """)
+
+TWO_BY_TWO_03 = _code("""
+    def best_fixed_step(hessian):
+        a, b, d = hessian[0, 0], hessian[0, 1], hessian[1, 1]
+        root = np.sqrt((a - d) ** 2 / 4 + b**2)
+        curvatures = np.array([(a + d) / 2 - root, (a + d) / 2 + root])
+        lowest, highest = curvatures.min(), curvatures.max()
+        lr = 2 / (lowest + highest)
+        return lr, (highest - lowest) / (highest + lowest)
+    """)
+
+DIAGONAL_FLOOR_04 = _code("""
+    def noise_floor(hessian, lr, noise):
+        return float(np.sum(lr * noise**2 / (2 * (2 - lr * np.diag(hessian)))))
+    """)
+
+NOISELESS_SGD_04 = _code("""
+    def sgd_path(gradient, x0, lr, gamma, steps, noise, seed):
+        x = np.array(x0, dtype=float)
+        path = [x.copy()]
+        for t in range(steps):
+            x = x - lr * gamma**t * gradient(x)
+            path.append(x.copy())
+        return np.array(path)
+    """)
+
+
 def _hard_coded_public_answers() -> dict[str, str]:
     """Answers that return the public checks' expected results from a table."""
     import torch
@@ -219,6 +268,26 @@ def submissions() -> list[Submission]:
                                     return 2 * (1 + momentum) / np.linalg.eigvalsh(hessian).max()
                                 """)},
                    expected={"q1": 2, "q2": 1.5}),
+        Submission("solutions_01", set="01_optimization_and_deep_learning"),
+        Submission("solutions_03", set="03_conditioning"),
+        Submission("solutions_04", set="04_sgd"),
+        Submission("untouched_01", set="01_optimization_and_deep_learning", base=student),
+        Submission("untouched_03", set="03_conditioning", base=student),
+        Submission("untouched_04", set="04_sgd", base=student),
+        Submission("partial_01", set="01_optimization_and_deep_learning", base=student,
+                   replace={"def kind_of_point": DIAGONAL_KINDS_01, "def distance_moved": TANH_01},
+                   expected={"q1": 1, "q3": 2},
+                   why="kinds of points for diagonal Hessians only; tanh right"),
+        Submission("partial_03", set="03_conditioning", base=student,
+                   replace={"def best_fixed_step": TWO_BY_TWO_03,
+                            "choice": 'choice = {"optimizer": "sgd", "lr": 0.95}'},
+                   expected={"q1": 1, "q4": 3},
+                   why="eigenvalues by the 2 x 2 formula: right for turned valleys, not in n-D"),
+        Submission("partial_04", set="04_sgd", base=student,
+                   replace={"def noise_floor": DIAGONAL_FLOOR_04, "def sgd_path": NOISELESS_SGD_04,
+                            "choice": 'choice = {"lr": 0.1, "alpha": 0.75, "beta": 0.1}'},
+                   expected={"q1": 1, "q2": 1, "q4": 1},
+                   why="floor from the diagonal, SGD without its noise, a schedule at 0.0093"),
         Submission("diagonal_only_02", set="02_gradient_descent", expected={"q2": 1},
                    replace={"def largest_stable_lr": _code("""
                        def largest_stable_lr(hessian):
