@@ -28,6 +28,9 @@ POINTS = {
     "01_optimization_and_deep_learning": {"q1": 3, "q2": 2, "q3": 2, "q4": 3},
     "03_conditioning": {"q1": 3, "q2": 3, "q3": 3, "q4": 3},
     "04_sgd": {"q1": 3, "q2": 4, "q3": 3, "q4": 3},
+    "05_minibatch_sgd": {"q1": 3, "q2": 3, "q3": 3, "q4": 2},
+    "07_adagrad": {"q1": 2, "q2": 2, "q3": 4, "q4": 3, "q5": 2},
+    "08_rmsprop": {"q1": 2, "q2": 2, "q3": 5, "q4": 3, "q5": 2},
 }
 
 
@@ -219,6 +222,60 @@ NOISELESS_SGD_04 = _code("""
     """)
 
 
+NO_BIAS_05 = _code("""
+    def largest_stable_lr(features):
+        return 2 / np.linalg.eigvalsh(features.T @ features / len(features)).max()
+    """)
+
+WITH_REPLACEMENT_05 = _code("""
+    def minibatch_noise(per_example, b):
+        g = np.asarray(per_example)
+        return np.mean(np.sum((g - g.mean(axis=0)) ** 2, axis=1)) / b
+    """)
+
+ONLY_256_05 = "def gigaflops(times, n=256):\n    return [2 * 256**3 / t / 1e9 for t in times]"
+
+SCALED_TRAVEL_07 = _code("""
+    def adagrad_travel(lr, steps, grad):
+        return -lr * grad * np.sum(1 / np.sqrt(np.arange(1, steps + 1)))
+    """)
+
+NO_DECAY_07 = _code("""
+    def adagrad_step(param, grad, state, lr=0.01, lr_decay=0.0, weight_decay=0.0,
+                     initial_accumulator_value=0.0, eps=1e-10):
+        s = state.get("sum", np.full_like(param, initial_accumulator_value)) + grad**2
+        state.update(step=state.get("step", 0) + 1, sum=s)
+        return param - lr * grad / (np.sqrt(s) + eps), state
+    """)
+
+FIXED_ARTICLE_07 = _code("""
+    def article_adagrad(param, grad, sqr, lr):
+        sqr = sqr + grad**2
+        return param - lr / (np.sqrt(sqr) + 1e-10) * grad, sqr
+    """)
+
+PLAIN_ONLY_08 = _code("""
+    def rmsprop_step(param, grad, state, lr=0.01, alpha=0.99, eps=1e-8, momentum=0.0,
+                     centered=False):
+        s = alpha * state.get("square_avg", np.zeros_like(param)) + (1 - alpha) * grad**2
+        state["square_avg"] = s
+        return param - lr * grad / (np.sqrt(s) + eps), state
+    """)
+
+EPS_MOVED_ONLY_08 = _code("""
+    def article_rmsprop(param, grad, sqr, lr, alpha):
+        eps = 1e-10
+        sqr = alpha * sqr + (1 - alpha) * grad**2
+        return param - lr / (np.sqrt(sqr) + eps) * grad, sqr
+    """)
+
+RATIO_08 = _code("""
+    def article_over_torch(grad, alpha):
+        s = (1 - alpha) * grad**2
+        return (np.sqrt(s) + 1e-8) / np.sqrt(s + 1e-10)
+    """)
+
+
 def _hard_coded_public_answers() -> dict[str, str]:
     """Answers that return the public checks' expected results from a table."""
     import torch
@@ -288,6 +345,32 @@ def submissions() -> list[Submission]:
                             "choice": 'choice = {"lr": 0.1, "alpha": 0.75, "beta": 0.1}'},
                    expected={"q1": 1, "q2": 1, "q4": 1},
                    why="floor from the diagonal, SGD without its noise, a schedule at 0.0093"),
+        Submission("solutions_05", set="05_minibatch_sgd"),
+        Submission("solutions_07", set="07_adagrad"),
+        Submission("solutions_08", set="08_rmsprop"),
+        Submission("untouched_05", set="05_minibatch_sgd", base=student),
+        Submission("untouched_07", set="07_adagrad", base=student),
+        Submission("untouched_08", set="08_rmsprop", base=student),
+        Submission("partial_05", set="05_minibatch_sgd", base=student,
+                   replace={"def largest_stable_lr": NO_BIAS_05,
+                            "def minibatch_noise": WITH_REPLACEMENT_05,
+                            "def gigaflops": ONLY_256_05},
+                   expected={"q1": 1, "q2": 1, "q4": 1},
+                   why="no bias column, noise with replacement, flops only for n = 256"),
+        Submission("partial_07", set="07_adagrad", base=student,
+                   replace={"def adagrad_travel": SCALED_TRAVEL_07, "def adagrad_step": NO_DECAY_07,
+                            "def article_adagrad": FIXED_ARTICLE_07},
+                   expected={"q1": 1, "q3": 2, "q4": 2},
+                   why="travel scaled by the gradient, Adagrad without lr_decay, (a) of q4 only"),
+        Submission("partial_08", set="08_rmsprop", base=student,
+                   replace={"def old_weight": "def old_weight(alpha, k):\n    return alpha**k",
+                            "def first_step": "def first_step(lr, alpha):\n    return lr",
+                            "def rmsprop_step": PLAIN_ONLY_08,
+                            "def article_rmsprop": EPS_MOVED_ONLY_08,
+                            "def article_over_torch": RATIO_08},
+                   expected={"q1": 1, "q3": 2, "q4": 1},
+                   why="first step without the zero start, RMSprop neither centered nor with "
+                       "momentum, the article's eps moved out of the root but kept at 1e-10"),
         Submission("diagonal_only_02", set="02_gradient_descent", expected={"q2": 1},
                    replace={"def largest_stable_lr": _code("""
                        def largest_stable_lr(hessian):
