@@ -731,9 +731,11 @@ def get(name: str, **params: Any) -> Objective:
 def classify_stationary_point(hessian: Any, atol: float = 1e-8) -> tuple[np.ndarray, str]:
     r"""The kind of a stationary point (∇f = 0) from the Hessian's eigenvalues there.
 
-    All eigenvalues > 0: a minimum; all < 0: a maximum; both signs: a saddle point; an
-    eigenvalue within ``atol`` of 0: the second-order test cannot decide (x³ at 0 is flat to
-    second order but is neither a minimum nor a maximum).
+    Eigenvalues of both signs (beyond ``atol``): a saddle point, whatever the others are (f
+    rises along one eigenvector and falls along another); otherwise an eigenvalue within
+    ``atol`` of 0: the second-order test cannot decide (x³ at 0 is flat to second order but is
+    neither a minimum nor a maximum); otherwise all eigenvalues > 0: a minimum, all < 0: a
+    maximum.
 
     Args:
         hessian: ∇²f at the point, a symmetric (dim, dim) array or a number for 1-D.
@@ -747,10 +749,10 @@ def classify_stationary_point(hessian: Any, atol: float = 1e-8) -> tuple[np.ndar
     (array([-2.,  2.]), 'saddle point')
     """
     eigenvalues = np.linalg.eigvalsh(np.atleast_2d(np.asarray(hessian, dtype=np.float64)))
+    if np.any(eigenvalues > atol) and np.any(eigenvalues < -atol):
+        return eigenvalues, "saddle point"
     if np.any(np.isclose(eigenvalues, 0.0, rtol=0.0, atol=atol)):
         return eigenvalues, "undecided: an eigenvalue is 0"
     if np.all(eigenvalues > 0):
         return eigenvalues, "minimum"
-    if np.all(eigenvalues < 0):
-        return eigenvalues, "maximum"
-    return eigenvalues, "saddle point"
+    return eigenvalues, "maximum"

@@ -385,3 +385,17 @@ def test_stationary_points_are_classified_by_hessian_eigenvalues(objective, poin
     assert found == kind
     assert eigenvalues.tolist() == sorted(np.linalg.eigvalsh(
         np.atleast_2d(objective.hessian(point))).tolist())
+
+
+@pytest.mark.parametrize(("hessian", "kind"), [
+    # Both signs decide a saddle even with a zero eigenvalue: f = x² - y² + z³ at 0 rises
+    # along x and falls along y.
+    (np.diag([2.0, -2.0, 0.0]), "saddle point"),
+    (np.diag([0.0, 1.0, -3.0]), "saddle point"),
+    # One sign and a zero: flat to second order, the test cannot decide (x² + y³ at 0).
+    (np.diag([2.0, 0.0]), "undecided: an eigenvalue is 0"),
+    (np.diag([-2.0, 0.0]), "undecided: an eigenvalue is 0"),
+    (np.diag([-1.0, -4.0]), "maximum"),
+])
+def test_a_zero_eigenvalue_leaves_undecided_only_points_without_both_signs(hessian, kind):
+    assert objectives.classify_stationary_point(hessian)[1] == kind
