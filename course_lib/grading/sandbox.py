@@ -225,11 +225,24 @@ class QuadraticGradient:
     def __wire__(self) -> dict[str, Any]:
         return {"__gradient__": {"H": _encode_array(self.hessian), "b": _encode_array(self.b)}}
 
-    @classmethod
-    def from_wire(cls, value: Any) -> QuadraticGradient:
+    @staticmethod
+    def from_wire(value: Any) -> Callable[[Any], Any]:
+        """The child's copy: a plain function of x with no attribute holding ``H`` or ``b``.
+
+        A learner's code receives it (a question may ask for λ_max from Hessian-vector
+        products alone), so it must not offer the matrix as ``.hessian``. Code that digs
+        through the function's closure can still reach it: exercises/README.md lists that
+        under what is not defended.
+        """
         if type(value) is not dict or set(value) != {"H", "b"}:
             raise WireError("a malformed gradient")
-        return cls(decode(value["H"]), decode(value["b"]))
+        np = _np()
+        hessian, b = decode(value["H"]), decode(value["b"])
+
+        def gradient(x: Any) -> Any:
+            return hessian @ np.asarray(x, dtype=np.float64) - b
+
+        return gradient
 
     def __repr__(self) -> str:
         return f"<gradient of a {self.b.size}-D quadratic>"
