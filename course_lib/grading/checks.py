@@ -317,14 +317,16 @@ def _should_be(what: str, expected: Any, got: Any, candidates: dict[str, Any],
                note: str | None, before: Any = None) -> str:
     expected_rel = _relation(expected, candidates)
     got_rel = _relation(got, candidates)
+    digits = _digits_that_differ(expected, got)
     if expected_rel and expected_rel.startswith("equal to"):
-        exp_text = f"equal {expected_rel[len('equal to '):]}, {format_value(expected)}"
+        exp_text = f"equal {expected_rel[len('equal to '):]}, {format_value(expected, digits)}"
     else:
-        exp_text = f"be {format_value(expected)}" + (f" ({expected_rel})" if expected_rel else "")
+        exp_text = (f"be {format_value(expected, digits)}"
+                    + (f" ({expected_rel})" if expected_rel else ""))
     text = f"{what} should {exp_text}"
     if note:
         text += f" ({note})"
-    text += f"; yours is {got_rel + ', ' if got_rel else ''}{format_value(got)}"
+    text += f"; yours is {got_rel + ', ' if got_rel else ''}{format_value(got, digits)}"
     if before is not None and not got_rel:
         step_expected = np.asarray(expected) - np.asarray(before)
         step_got = np.asarray(got) - np.asarray(before)
@@ -332,6 +334,15 @@ def _should_be(what: str, expected: Any, got: Any, candidates: dict[str, Any],
         if ratio is not None and not math.isclose(ratio, 1.0, rel_tol=1e-6):
             text += f": your step is {format_value(ratio, 4)} × torch's step"
     return text + "."
+
+
+def _digits_that_differ(expected: Any, got: Any) -> int:
+    """Significant digits to print two values with: 6, or more (up to 17) when the two differ
+    but print alike with 6 ("should be 0.735089; yours is 0.735089" says nothing)."""
+    for digits in (6, 9, 12, 15, 17):
+        if format_value(expected, digits) != format_value(got, digits):
+            return digits
+    return 6
 
 
 def _scalar_multiple(value: Any, base: Any) -> float | None:
@@ -792,8 +803,9 @@ def function(fn: Any, cases: Any, reference: Callable[..., Any], *, name: str,
             fail(f"`{name}({described})` returned {format_value(got)}; it should return {wanted}.",
                  hint)
         if not np.allclose(got_array, exp_array, rtol=rtol, atol=atol, equal_nan=False):
-            fail(f"`{name}({described})` should be {format_value(expected)}; yours is "
-                 f"{format_value(got)}.", hint)
+            digits = _digits_that_differ(expected, got)
+            fail(f"`{name}({described})` should be {format_value(expected, digits)}; yours is "
+                 f"{format_value(got, digits)}.", hint)
 
 
 # -- experiment -----------------------------------------------------------------------------------
