@@ -52,8 +52,8 @@ from course_lib.grading.inputs import Quadratic, format_value, public_rng
 from course_lib.grading.sandbox import Unsupported, plain
 
 __all__ = ["CheckFailed", "fail", "unpack", "rule", "path", "scheduled_path", "schedule",
-           "optimizer_class", "optimizer_state_exchange", "number", "preview_number", "one_of",
-           "function", "sequence", "experiment"]
+           "optimizer_class", "optimizer_state_exchange", "optimizer_settings", "number",
+           "preview_number", "one_of", "function", "sequence", "experiment"]
 
 
 class CheckFailed(AssertionError):
@@ -731,6 +731,60 @@ def _state_names(state: Any) -> Any:
         return state
     return sorted({str(key) for entries in state.values() if isinstance(entries, dict)
                    for key in entries})
+
+
+def optimizer_settings(fn: Any, cases: Any, reference: Callable[..., tuple[str, dict[str, Any]]],
+                       *, name: str, hint: str = "") -> None:
+    """``fn(*args, **kwargs)`` names a ``torch.optim`` class and its arguments, as a pair
+    ``(class_name, arguments)``, that run with the settings of ``reference(*args, **kwargs)``.
+
+    ``cases`` is a list (or a draw) of ``(args, kwargs)``. Both pairs are built into torch
+    optimizers, so arguments left at torch's defaults count as given; the class must be the
+    reference's, and every argument the reference sets must have its value. For porting
+    questions (a Keras optimizer's arguments in torch's terms).
+    """
+    import torch
+
+    fn = LearnerFunction(fn, name, hint)
+    rng = inputs.hidden_rng() if _drawn(cases) else public_rng()
+    for args, kwargs in inputs.resolve(cases, rng):
+        shown = ", ".join([format_value(a) for a in args]
+                          + [f"{k}={format_value(v)}" for k, v in kwargs.items()])
+        fn.where = f"for {name}({shown})"
+        got = fn(*args, **kwargs)
+        torch_class, arguments = reference(*args, **kwargs)
+        want = f"torch.optim.{torch_class}({_options_text(arguments)})"
+        if (not isinstance(got, tuple | list) or len(got) != 2 or not isinstance(got[0], str)
+                or not isinstance(got[1], dict)):
+            fail(f"`{name}({shown})` returned {format_value(got)}; it should return a pair: the "
+                 "name of a torch.optim class and a dict of its arguments.", hint)
+        yours = f"torch.optim.{got[0]}({_options_text(got[1])})"
+        if got[0] != torch_class:
+            fail(f"`{name}({shown})` should give {want}; yours is {yours}.", hint)
+        param = [torch.zeros(1, requires_grad=True)]
+        try:
+            mine = getattr(torch.optim, got[0])(param, **got[1]).defaults
+        except Exception as exc:  # noqa: BLE001 - whatever the learner's arguments hold
+            fail(f"`{name}({shown})` gives {yours}, which torch refuses ({type(exc).__name__}: "
+                 f"{exc}); it should give {want}.", hint)
+        theirs = getattr(torch.optim, torch_class)(param, **arguments).defaults
+        for key in arguments:
+            if not _same_setting(mine.get(key), theirs[key]):
+                fail(f"`{name}({shown})` should give {want}; yours gives {key}="
+                     f"{format_value(mine.get(key))} ({yours}).", hint)
+
+
+def _same_setting(a: Any, b: Any) -> bool:
+    if isinstance(a, bool) or isinstance(b, bool) or a is None or b is None:
+        return a is b or (isinstance(a, bool) and isinstance(b, bool) and a == b)
+    first = list(a) if isinstance(a, tuple | list) else [a]
+    second = list(b) if isinstance(b, tuple | list) else [b]
+    try:
+        return len(first) == len(second) and all(
+            math.isclose(float(x), float(y), rel_tol=1e-12, abs_tol=0.0)
+            for x, y in zip(first, second, strict=True))
+    except (TypeError, ValueError):
+        return False
 
 
 # -- compute / predict ----------------------------------------------------------------------------

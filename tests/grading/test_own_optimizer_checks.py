@@ -284,3 +284,36 @@ def test_the_project_checks_run_the_same_in_the_child():
 def test_a_choice_outside_the_list_is_named(answer, words):
     assert checks.one_of("Adam", NAMES, name="CHOICE") == "Adam"
     assert words in failure(lambda: checks.one_of(answer, NAMES, name="CHOICE"))
+
+
+def keras_port(name, **keras_args):
+    """The reference of a porting question: course_lib's translation of a Keras optimizer."""
+    from course_lib import keras_style
+
+    translation = keras_style.torch_arguments(name.lower(), **keras_args)
+    return translation.torch_class, translation.arguments
+
+
+def test_a_port_is_compared_by_the_settings_torch_builds():
+    cases = [(("Adam",), {"learning_rate": 0.1, "weight_decay": 0.01}), (("SGD",), {})]
+
+    def right(name, **keras_args):
+        if name == "SGD":  # momentum and nesterov left out: torch's defaults are Keras' here
+            return "SGD", {"lr": keras_args.get("learning_rate", 0.01)}
+        return "AdamW", {"lr": 0.1, "betas": [0.9, 0.999], "eps": 1e-7,
+                         "weight_decay": keras_args["weight_decay"]}
+
+    checks.optimizer_settings(right, cases, keras_port, name="port")
+    literal = failure(lambda: checks.optimizer_settings(
+        lambda name, **kw: ("Adam", {"lr": 0.1, "weight_decay": 0.01}), cases[:1], keras_port,
+        name="port"))
+    assert "should give torch.optim.AdamW(" in literal and "yours is torch.optim.Adam(" in literal
+    default = failure(lambda: checks.optimizer_settings(
+        lambda name, **kw: ("SGD", {}), cases[1:], keras_port, name="port"))
+    assert "yours gives lr=0.001" in default
+    refused = failure(lambda: checks.optimizer_settings(
+        lambda name, **kw: ("SGD", {"lr": 0.01, "nesterov": True}), cases[1:], keras_port,
+        name="port"))
+    assert "which torch refuses (ValueError" in refused
+    assert "a pair" in failure(lambda: checks.optimizer_settings(
+        lambda name, **kw: "SGD", cases[1:], keras_port, name="port"))
