@@ -31,6 +31,9 @@ POINTS = {
     "05_minibatch_sgd": {"q1": 3, "q2": 3, "q3": 3, "q4": 2},
     "07_adagrad": {"q1": 2, "q2": 2, "q3": 4, "q4": 3, "q5": 2},
     "08_rmsprop": {"q1": 2, "q2": 2, "q3": 5, "q4": 3, "q5": 2},
+    "13_keras_style_and_numpy": {"q1": 3, "q2": 3, "q3": 3, "q4": 2, "q5": 2},
+    "14_capstone": {"q1": 3, "q2": 3, "q3": 3, "q4": 2, "q5": 4},
+    "15_build_your_own_optimizer": {"q1": 4, "q2": 3, "q3": 2, "q4": 3, "q5": 3},
 }
 
 
@@ -276,6 +279,77 @@ RATIO_08 = _code("""
     """)
 
 
+CAP_ONLY_13 = _code("""
+    def fit_three_points(alpha, tolerance=1e-4, max_steps=1000):
+        a, b, updates = 2.0, 2.0, 0
+        while updates < max_steps:
+            if np.hypot(*gradient(a, b)) < tolerance:
+                break
+            a, b = article_update(a, b, alpha)
+            updates += 1
+        return a, b, updates
+    """)
+
+LARGEST_CURVATURE_13 = "def tolerance_for(distance):\n    return distance * (4 + np.sqrt(10))"
+
+EFFECTIVE_EPS_13 = _code("""
+    def keras_effective_eps(epsilon, beta_2, t):
+        return epsilon / np.sqrt(1 - beta_2**t)
+    """)
+
+TEN_SEEDS_ONLY_14 = _code("""
+    def mean_interval(values):
+        values = np.asarray(values, dtype=float)
+        half = 2.262 * values.std(ddof=1) / np.sqrt(len(values))
+        return values.mean() - half, values.mean() + half
+    """)
+
+NARROW_14 = _code("""
+    def too_narrow_by(n):
+        return scipy.stats.t.ppf(0.975, n - 1) * np.sqrt(n / (n - 1)) / 1.96
+    """)
+
+RADAM_14 = _code("""
+    def radam_over_adam(t, beta2=0.999):
+        rho_inf = 2 / (1 - beta2) - 1
+        rho = rho_inf - 2 * t * beta2**t / (1 - beta2**t)
+        if rho <= 5:
+            return 1.0
+        return np.sqrt((rho - 4) * (rho - 2) * rho_inf / ((rho_inf - 4) * (rho_inf - 2) * rho))
+    """)
+
+OWN_NAMES_15 = _code("""
+    class MyOptimizer(torch.optim.Optimizer):
+        def __init__(self, params, lr=1e-3, betas=(0.9, 0.999), eps=1e-8, weight_decay=0.0,
+                     amsgrad=False):
+            super().__init__(params, {"lr": lr, "betas": betas, "eps": eps,
+                                      "weight_decay": weight_decay, "amsgrad": amsgrad})
+
+        @torch.no_grad()
+        def step(self, closure=None):
+            for group in self.param_groups:
+                beta1, beta2 = group["betas"]
+                for p in group["params"]:
+                    if p.grad is None:
+                        continue
+                    grad = p.grad + group["weight_decay"] * p
+                    state = self.state[p]
+                    if not state:
+                        state.update(t=0, m=torch.zeros_like(p), v=torch.zeros_like(p),
+                                     v_max=torch.zeros_like(p))
+                    state["t"] += 1
+                    t = state["t"]
+                    state["m"] = beta1 * state["m"] + (1 - beta1) * grad
+                    state["v"] = beta2 * state["v"] + (1 - beta2) * grad**2
+                    v = state["v"]
+                    if group["amsgrad"]:
+                        state["v_max"] = torch.maximum(state["v_max"], v)
+                        v = state["v_max"]
+                    p -= group["lr"] * (state["m"] / (1 - beta1**t)) / (
+                        (v / (1 - beta2**t)).sqrt() + group["eps"])
+    """)
+
+
 def _hard_coded_public_answers() -> dict[str, str]:
     """Answers that return the public checks' expected results from a table."""
     import torch
@@ -371,6 +445,27 @@ def submissions() -> list[Submission]:
                    expected={"q1": 1, "q3": 2, "q4": 1},
                    why="first step without the zero start, RMSprop neither centered nor with "
                        "momentum, the article's eps moved out of the root but kept at 1e-10"),
+        Submission("solutions_13", set="13_keras_style_and_numpy"),
+        Submission("solutions_14", set="14_capstone"),
+        Submission("solutions_15", set="15_build_your_own_optimizer"),
+        Submission("untouched_13", set="13_keras_style_and_numpy", base=student),
+        Submission("untouched_14", set="14_capstone", base=student),
+        Submission("untouched_15", set="15_build_your_own_optimizer", base=student),
+        Submission("partial_13", set="13_keras_style_and_numpy", base=student,
+                   replace={"def fit_three_points": CAP_ONLY_13,
+                            "def tolerance_for": LARGEST_CURVATURE_13,
+                            "def keras_effective_eps": EFFECTIVE_EPS_13},
+                   expected={"q2": 2, "q5": 2},
+                   why="the gradient-norm loop right, its tolerance from the largest curvature; "
+                       "Keras' epsilon right"),
+        Submission("partial_14", set="14_capstone", base=student,
+                   replace={"def mean_interval": TEN_SEEDS_ONLY_14, "def too_narrow_by": NARROW_14,
+                            "def radam_over_adam": RADAM_14},
+                   expected={"q1": 2, "q4": 2},
+                   why="the interval with t for ten seeds only; the ratio and RAdam right"),
+        Submission("own_names_15", set="15_build_your_own_optimizer",
+                   replace={"class MyOptimizer": OWN_NAMES_15}, expected={"q5": 0},
+                   why="a right Adam whose state entries are not torch's: no checkpoint moves"),
         Submission("diagonal_only_02", set="02_gradient_descent", expected={"q2": 1},
                    replace={"def largest_stable_lr": _code("""
                        def largest_stable_lr(hessian):
