@@ -284,12 +284,10 @@ def measure(browser, lab, layer: str, movements: int, shots: pathlib.Path | None
         handle.wait_for(timeout=60_000)
         page.wait_for_timeout(1500)  # first drawing, fonts
         lab_driver.watch_views(page)
-        pixels = [6.0] * movements
-        drag = lab_driver.drag_slider(page, handle, pixels, release_each=layer == "png")
-        if layer != "png":
-            # and back again, with the other slider
+        drag = lab_driver.drag_slider(page, handle, movements, release_each=layer == "png")
+        if layer != "png":  # and the other slider
             other = page.locator(".widget-slider .noUi-handle").nth(1)
-            drag.movements += lab_driver.drag_slider(page, other, [-6.0] * movements).movements
+            drag.movements += lab_driver.drag_slider(page, other, movements).movements
         if shots is not None:
             shots.mkdir(parents=True, exist_ok=True)
             page.screenshot(path=shots / f"layer_{layer}.png")

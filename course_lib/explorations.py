@@ -310,6 +310,7 @@ class AdaptiveFrame:
         path: the run, with the rule's state after every step (``path.states``: Adam's
             ``exp_avg`` and ``exp_avg_sq``, Adagrad's ``sum``, ...).
         steps: the update of every step, x_{k+1} − x_k, shape ``(steps, 2)``.
+        gradients: the gradient the update was made from, ∇f(x_k), shape ``(steps, 2)``.
         values: f after every step, shape ``(steps + 1,)``.
     """
 
@@ -318,6 +319,7 @@ class AdaptiveFrame:
     hyperparams: Mapping[str, Any]
     path: Trajectory
     steps: np.ndarray
+    gradients: np.ndarray
     values: np.ndarray
 
 
@@ -336,8 +338,10 @@ def adaptive_frame(surface: str, rule: str, steps: int = 100, **hyperparams: Any
                             record_state=True, **hyperparams)
     with np.errstate(over="ignore", invalid="ignore"):
         moves = np.diff(path.points, axis=0)
-        values = path.values
-    return AdaptiveFrame(surface, rule, dict(hyperparams), path, moves, values)
+        before = path.points[:-1]
+        gradients = np.column_stack(chosen.objective.gradient_field(before[:, 0], before[:, 1]))
+        values = np.asarray(chosen.objective.values(path.points), dtype=float)
+    return AdaptiveFrame(surface, rule, dict(hyperparams), path, moves, gradients, values)
 
 
 # -- chapter 11: a schedule, trained ---------------------------------------------------------

@@ -138,7 +138,7 @@ def _legend_below(ax: Axes) -> None:
     handles, labels = old.legend_handles, [t.get_text() for t in old.get_texts()]
     old.remove()
     ax.legend(handles, labels, loc="upper center", bbox_to_anchor=(0.5, 0.0),
-              borderaxespad=3.2, fontsize=LEGEND_SIZE - 1, ncols=1 if len(labels) <= 3 else 2,
+              borderaxespad=4.4, fontsize=LEGEND_SIZE - 1, ncols=1 if len(labels) <= 3 else 2,
               handlelength=1.8, columnspacing=1.0)
 
 
@@ -287,32 +287,38 @@ def _depth(cells: np.ndarray, row: int, col: int) -> int:
 
 
 def adaptive_figure(frame: Any, objective: Any, levels: Any, step: int | None,
-                    color: str) -> Figure:
-    """Path, step sizes and state of an adaptive explorer's frame."""
-    label = f"{frame.rule}"
+                    color: str, name: str) -> Figure:
+    """Path, step sizes and state of an adaptive explorer's frame (``name``: the optimizer's
+    name for the legend, ``color`` its colour)."""
     steps = np.arange(1, len(frame.steps) + 1)
+    n = len(frame.steps) if step is None else max(step - 1, 1)
 
     def path(ax: Axes) -> None:
-        contour_2d(objective, {label: frame.path.points}, ax=ax, legend="below",
-                   levels=levels, colors={label: color})
+        contour_2d(objective, {name: frame.path.points}, ax=ax, legend="below",
+                   levels=levels, colors={name: color})
 
     def moves(ax: Axes) -> None:
-        shown = frame.steps if step is None else frame.steps[:step - 1]
-        loss_curves({f"|Δx{i + 1}|": np.abs(shown[:, i]) for i in range(2)},
-                    x=steps[:len(shown)], ax=ax, log=True, xlabel="step k",
-                    ylabel="size of the update", legend="below",
-                    colors=dict(zip(("|Δx1|", "|Δx2|"), COMPONENT_COLORS, strict=False)))
+        lr = frame.hyperparams.get("lr", 0.0)
+        series = {f"|Δx{i + 1}|": np.abs(frame.steps[:n, i]) for i in range(2)}
+        loss_curves({k: np.maximum(v, 1e-12) for k, v in series.items()}, x=steps[:n], ax=ax,
+                    log=True, xlabel="step k", ylabel="size of the update", legend="below",
+                    colors=dict(zip(series, COMPONENT_COLORS, strict=False)))
+        for i in range(2):
+            ax.plot(steps[:n], np.maximum(np.abs(lr * frame.gradients[:n, i]), 1e-12), "--",
+                    color=COMPONENT_COLORS[i], lw=1.2,
+                    label="η|g| (a plain gradient step)" if i == 0 else None)
+        legend(ax, "below")
 
     def state(ax: Axes) -> None:
         series = {}
-        for name, values in frame.path.states.items():
-            shown = values if step is None else values[:step]
+        shown = len(frame.path.points) if step is None else step
+        for key, values in frame.path.states.items():
             for i in range(2):
-                series[f"{name}[x{i + 1}]"] = np.abs(shown[:, i])
+                # from step 1 on (the state starts at 0, which a log axis cannot show)
+                series[f"{key}[x{i + 1}]"] = np.maximum(np.abs(values[1:shown, i]), 1e-16)
         if series:
-            usable = {k: np.where(v > 0, v, np.nan) for k, v in series.items()}
-            loss_curves(usable, ax=ax, log=True, xlabel="step k", ylabel="|state entry|",
-                        legend="below")
+            loss_curves(series, x=np.arange(1, shown), ax=ax, log=True, xlabel="step k",
+                        ylabel="|state entry|", legend="below")
         else:
             ax.text(0.5, 0.5, "plain SGD keeps no state", ha="center", va="center",
                     transform=ax.transAxes)
@@ -320,7 +326,7 @@ def adaptive_figure(frame: Any, objective: Any, levels: Any, step: int | None,
 
     figure = _figure({"path": path, "the update per coordinate": moves,
                       "the optimizer's state": state},
-                     f"{frame.rule} on the {frame.surface}")
+                     f"{name} on the {frame.surface}")
     if step is not None:
         _note(figure.axes[0], f"diverged at step {step}")
     return figure
@@ -334,6 +340,7 @@ def schedule_figure(title: str, rates: np.ndarray, trained: Any, baseline: Any) 
 
     def curve(ax: Axes) -> None:
         schedule_plot({"this schedule": rates}, len(rates), ax=ax, legend="below")
+        ax.get_lines()[0].set_color(OPTIMIZER_COLORS["momentum"])
         ax.set_xlabel("update t")
 
     def loss(ax: Axes) -> None:
@@ -364,7 +371,7 @@ def minibatch_figure(frame: Any, sizes: Sequence[int], noise: Sequence[float],
         (x_low, x_high), (y_low, y_high) = window
         ax.set_xlim(x_low, x_high)
         ax.set_ylim(y_low, y_high)
-        ax.set_aspect("equal", adjustable="datalim")
+        ax.set_aspect("equal", adjustable="box")
         _finish(ax, "", "∂L/∂w₁", "∂L/∂w₂", "below")
 
     def noise_panel(ax: Axes) -> None:

@@ -27,12 +27,27 @@ with warnings.catch_warnings():
                             DeprecationWarning)
     import bqplot  # noqa: F401
 
+from course_lib.widgets.adaptive import AdaptiveExplorer, adaptive_explorer  # noqa: E402
+from course_lib.widgets.conditioning import (  # noqa: E402
+    ConditioningExplorer,
+    conditioning_explorer,
+)
+from course_lib.widgets.minibatch import MinibatchExplorer, minibatch_explorer  # noqa: E402
 from course_lib.widgets.momentum import MomentumExplorer, momentum_explorer  # noqa: E402
+from course_lib.widgets.schedule import ScheduleExplorer, schedule_explorer  # noqa: E402
 from course_lib.widgets.trajectory import draw_trajectory, trajectory_explorer  # noqa: E402
 
 __all__ = [
+    "AdaptiveExplorer",
+    "ConditioningExplorer",
+    "MinibatchExplorer",
     "MomentumExplorer",
+    "ScheduleExplorer",
+    "adaptive_explorer",
+    "conditioning_explorer",
     "draw_trajectory",
+    "minibatch_explorer",
     "momentum_explorer",
+    "schedule_explorer",
     "trajectory_explorer",
 ]

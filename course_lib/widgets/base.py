@@ -52,6 +52,8 @@ TITLE_STYLE = {"font-size": "14px"}
 LINE = 2.5
 THIN = 1.5
 MARKER = 36
+#: Paths of at most this many points are drawn with a dot at every point.
+MARKED_POINTS = 41
 #: How many contour levels a path panel draws at most.
 CONTOUR_LEVELS = 20
 
@@ -196,12 +198,14 @@ def html_legend(entries: Sequence[tuple[str, str, str]]) -> ipywidgets.HTML:
 
 
 def axis(scale: bqplot.Scale, label: str, *, vertical: bool = False,
-         tick_format: str | None = None, num_ticks: int | None = 5) -> bqplot.Axis:
-    """An axis with a label and few, readable ticks."""
+         tick_format: str | None = None, num_ticks: int | None = 5,
+         tick_values: Any = None) -> bqplot.Axis:
+    """An axis with a label and few, readable ticks (``tick_values`` places them)."""
+    extra = {} if tick_values is None else {"tick_values": np.asarray(tick_values, float)}
     return bqplot.Axis(scale=scale, label=label, side="left" if vertical else "bottom",
-                       tick_format=tick_format, num_ticks=num_ticks,
+                       tick_format=tick_format, num_ticks=None if extra else num_ticks,
                        grid_lines="dashed", label_offset="40px" if vertical else "32px",
-                       tick_style={"font-size": "12px"})
+                       tick_style={"font-size": "12px"}, **extra)
 
 
 def panel(marks: Sequence[bqplot.Mark], axes: Sequence[bqplot.Axis], title: str, *,
@@ -288,7 +292,8 @@ class ContourPanel:
         window = equal_aspect(plotting.window_for(self.objective, tracks), self.size)
         if self._needs(window):
             self._redraw_contours(self._roomy(window))
-        update(self.path, x=shown[:, 0], y=shown[:, 1])
+        update(self.path, x=shown[:, 0], y=shown[:, 1],
+               marker="circle" if len(shown) <= MARKED_POINTS else None)
         update(self.start, x=points[:1, 0], y=points[:1, 1])
         for i, mark in enumerate(self.extra):
             drawn = extra[i] if i < len(extra) else np.empty((0, 2))
@@ -338,10 +343,16 @@ class ContourPanel:
         update(self.y, min=float(y_low), max=float(y_high))
         lines = pictures.contour_lines(self.objective, window, self.levels)
         longest = max((len(x) for _, x, _ in lines), default=1)
-        xs = np.full((len(self.level_colors), longest), np.nan)
-        ys = np.full_like(xs, np.nan)
+        # one row per level, padded to one length by repeating its last point (bqplot puts a
+        # label at every line's last point, so it must be finite); a level without a line
+        # stays at a corner, a line of no length
+        xs = np.full((len(self.level_colors), longest), x_low)
+        ys = np.full_like(xs, y_low)
         for i, (_, x, y) in enumerate(lines[:len(self.level_colors)]):
-            xs[i, :len(x)], ys[i, :len(y)] = x, y
+            finite = np.flatnonzero(np.isfinite(x) & np.isfinite(y))
+            end = finite[-1] + 1
+            xs[i, :end], ys[i, :end] = x[:end], y[:end]
+            xs[i, end:], ys[i, end:] = x[end - 1], y[end - 1]
         update(self.contours, x=xs, y=ys)
 
 

@@ -21,9 +21,11 @@ playwright and a chromium (``tests/browser/conftest.py`` finds one).
 from __future__ import annotations
 
 import contextlib
+import json
 import os
 import pathlib
 import secrets
+import shutil
 import signal
 import socket
 import statistics
@@ -53,6 +55,12 @@ c.LabApp.expose_app_in_browser = True
 c.ServerApp.open_browser = False
 c.ServerApp.port_retries = 0
 """
+
+
+#: Plugins switched off: the news prompt would cover the page.
+PAGE_CONFIG = {"disabledExtensions": {"@jupyterlab/apputils-extension:announcements": True}}
+#: User settings: never save a notebook the tests run (autosave would write outputs into it).
+SETTINGS = {"@jupyterlab/docmanager-extension/plugin": {"autosave": False}}
 
 
 def free_port() -> int:
@@ -98,6 +106,12 @@ def jupyterlab(root: pathlib.Path) -> Iterator[JupyterLab]:
     home = pathlib.Path(tempfile.mkdtemp(prefix="explorer_lab_"))
     config = home / "jupyter_lab_config.py"
     config.write_text(LAB_CONFIG)
+    (home / "config" / "labconfig").mkdir(parents=True)
+    (home / "config" / "labconfig" / "page_config.json").write_text(json.dumps(PAGE_CONFIG))
+    for plugin, values in SETTINGS.items():
+        target = home / "settings" / f"{plugin}.jupyterlab-settings"
+        target.parent.mkdir(parents=True, exist_ok=True)
+        target.write_text(json.dumps(values))
     port, token = free_port(), secrets.token_hex(16)
     env = {**os.environ,
            "JUPYTER_CONFIG_DIR": str(home / "config"),
@@ -210,9 +224,11 @@ HOOKS_JS = r"""
       return original.apply(this, args);
     };
   }
-  views.watch = (selector) => {
+  views.watch = (selector, root) => {
     if (selector) views.selector = selector;
-    views.elements = [...document.querySelectorAll(views.selector)];
+    const scope = root === undefined || root === null ? document
+        : document.querySelectorAll(".course-explorer")[root];
+    views.elements = [...scope.querySelectorAll(views.selector)];
     if (views.observer) views.observer.disconnect();
     views.observer = new MutationObserver((records) => {
       const changed = new Set(records.map((r) => viewOf(r.target)).filter((v) => v >= 0));
@@ -263,13 +279,55 @@ def run_all(page) -> None:
         raise RuntimeError("a cell failed:\n" + "\n".join(errors))
 
 
-def watch_views(page, selector: str = ".explorer-views") -> int:
-    """Start recording changes inside the elements matching ``selector`` (the *views*);
-    return how many there are."""
-    count = page.evaluate("(s) => window.__views.watch(s)", selector)
+def watch_views(page, selector: str = ".explorer-views", explorer: int | None = None) -> int:
+    """Start recording changes inside the elements matching ``selector`` (the *views*), in
+    the whole page or in the ``explorer``-th explorer box (``.course-explorer``); return how
+    many views there are."""
+    count = page.evaluate("([s, root]) => window.__views.watch(s, root)", [selector, explorer])
     if not count:
         raise RuntimeError(f"no element matches {selector!r}: nothing to watch")
     return count
+
+
+#: Reads one explorer box: its title, its views' names and a fingerprint of each view's
+#: content (a hash of its markup, or its text for a read-out), and its sliders' labels.
+EXPLORER_JS = r"""
+(index) => {
+  const root = document.querySelectorAll(".course-explorer")[index];
+  const hash = (text) => { let h = 0; for (let i = 0; i < text.length; i++) {
+      h = (h * 31 + text.charCodeAt(i)) | 0; } return h; };
+  const views = [...root.querySelectorAll(".explorer-views")].map((view) => {
+    const heading = view.querySelector(".mainheading");
+    const name = view.classList.contains("explorer-readout") ? "read-out"
+        : (heading ? heading.textContent.trim() : "view");
+    const content = view.classList.contains("explorer-readout") ? view.textContent
+        : String(hash(view.innerHTML));
+    return { name, content };
+  });
+  const sliders = [...root.querySelectorAll(".widget-slider")].map((s) =>
+      s.querySelector(".widget-label").textContent.trim());
+  const title = root.querySelector("b") ? root.querySelector("b").textContent : "";
+  return { title, views, sliders };
+}
+"""
+
+
+def explorers(page) -> list[str]:
+    """The titles of the explorer boxes on the page, in order."""
+    return page.evaluate("""() => [...document.querySelectorAll('.course-explorer')]
+        .map((e) => e.querySelector('b') ? e.querySelector('b').textContent : '')""")
+
+
+def read_explorer(page, index: int) -> dict:
+    """The ``index``-th explorer: ``title``, ``views`` (name and content fingerprint) and
+    ``sliders`` (their labels)."""
+    return page.evaluate(EXPLORER_JS, index)
+
+
+def slider_handle(page, explorer: int, slider: int):
+    """A locator of the knob of the ``slider``-th slider of the ``explorer``-th explorer."""
+    return page.locator(".course-explorer").nth(explorer).locator(
+        ".widget-slider .noUi-handle").nth(slider)
 
 
 @dataclass
@@ -332,35 +390,168 @@ def slider_value(handle) -> str:
         ".textContent || h.closest('.widget-slider').querySelector('.widget-readout').value")
 
 
-def drag_slider(page, handle, pixels: list[float], *, release_each: bool = False) -> Drag:
-    """Drag a slider ``handle`` (a locator of its knob) by each distance in ``pixels`` in turn,
-    waiting after each movement for the views to settle.
+def drag_slider(page, handle, movements: int, *, release_each: bool = False,
+                pixels: float = 3.0, most: float = 80.0) -> Drag:
+    """Drag a slider's knob (``handle``, a locator) through ``movements`` changes of its
+    value, waiting after each for the views to settle, and time each.
 
-    With ``release_each`` the mouse is released after every movement (for sliders that update
-    only on release, ``continuous_update=False``); otherwise it is held down throughout, as in
-    a drag, and each movement must update the views while the mouse is still down. A movement
-    that does not change the slider's value (at the end of its range) is not timed.
+    A movement moves the mouse ``pixels`` at a time until the slider's value changes (at most
+    ``most`` pixels), towards the side of the track with more room. With ``release_each`` the
+    mouse is released after every movement (for sliders that update only on release,
+    ``continuous_update=False``); otherwise it is held down throughout, as in a drag, and
+    each movement must update the views while the mouse is still down.
     """
     handle.scroll_into_view_if_needed()
     box = handle.bounding_box()
+    track = handle.evaluate("(h) => { const r = h.closest('.noUi-target')"
+                            ".getBoundingClientRect(); return [r.left, r.right]; }")
     x, y = box["x"] + box["width"] / 2, box["y"] + box["height"] / 2
+    step = pixels if x < (track[0] + track[1]) / 2 else -pixels
     page.mouse.move(x, y)
     page.mouse.down()
     drag = Drag()
     try:
-        for dx in pixels:
+        for _ in range(movements):
             before = slider_value(handle)
-            x += dx
-            page.mouse.move(x, y)
-            if release_each:
-                page.mouse.up()
+            moved = 0.0
+            while abs(moved) < most:
+                x += step
+                moved += step
+                page.mouse.move(x, y)
+                if release_each:
+                    page.mouse.up()
+                if slider_value(handle) != before:
+                    break
+                if release_each:
+                    page.mouse.down()
+            else:
+                break  # the end of the track: no more movements
             since = page.evaluate(
                 "() => { const i = window.__views.inputs; return i[i.length - 1].t; }")
-            if slider_value(handle) != before:
-                last, count, seen = _settle(page, since)
-                drag.movements.append(Movement(last - since, count, seen))
+            last, count, seen = _settle(page, since)
+            drag.movements.append(Movement(last - since, count, seen))
             if release_each:
                 page.mouse.down()
     finally:
         page.mouse.up()
     return drag
+
+
+# -- one notebook's explorers, every slider dragged -----------------------------------------------
+
+
+@dataclass
+class SliderRun:
+    """One slider of an explorer, dragged: its label, the views' fingerprints before and after
+    (view name -> content), and the drag's movements."""
+
+    label: str
+    before: dict[str, str]
+    after: dict[str, str]
+    drag: Drag
+
+    @property
+    def changed(self) -> set[str]:
+        """The views whose content changed."""
+        return {name for name, content in self.after.items() if self.before.get(name) != content}
+
+
+@dataclass
+class ExplorerRun:
+    """An explorer, every slider dragged (and every choice changed)."""
+
+    title: str
+    views: list[str]
+    sliders: list[SliderRun] = field(default_factory=list)
+    choices: list[SliderRun] = field(default_factory=list)
+
+    @property
+    def latencies(self) -> list[float]:
+        return [ms for run in self.sliders for ms in run.drag.latencies]
+
+
+def copy_notebooks(root: pathlib.Path, notebooks: list[str], target: pathlib.Path) -> None:
+    """Copy ``notebooks`` (paths relative to ``root``) under ``target`` at the same paths, so
+    the server runs copies and never writes into the course."""
+    for notebook in notebooks:
+        destination = target / notebook
+        destination.parent.mkdir(parents=True, exist_ok=True)
+        shutil.copy2(root / notebook, destination)
+
+
+def _fingerprints(page, index: int) -> dict[str, str]:
+    return {view["name"]: view["content"] for view in read_explorer(page, index)["views"]}
+
+
+def explore_notebook(page, lab: JupyterLab, notebook: str, titles: list[str], *,
+                     movements: int, shots: pathlib.Path | None = None
+                     ) -> dict[str, ExplorerRun]:
+    """Open ``notebook``, run it, and drag every slider of each explorer in ``titles`` through
+    ``movements`` values; change each drop-down and toggle once. A screenshot of each
+    explorer goes to ``shots`` when given."""
+    install_hooks(page)
+    open_notebook(page, lab, notebook)
+    run_all(page)
+    page.wait_for_function(
+        "(n) => document.querySelectorAll('.course-explorer').length >= n"
+        " && [...document.querySelectorAll('.course-explorer')].every("
+        "    (e) => e.querySelectorAll('.bqplot .mainheading').length > 0)",
+        arg=len(titles), timeout=RUN_TIMEOUT_MS)
+    page.wait_for_timeout(1000)  # fonts and the first drawing
+    found = explorers(page)
+    runs = {}
+    for title in titles:
+        if title not in found:
+            raise RuntimeError(f"{notebook} shows no {title!r}; it shows {found}")
+        index = found.index(title)
+        box = page.locator(".course-explorer").nth(index)
+        box.scroll_into_view_if_needed()
+        info = read_explorer(page, index)
+        run = ExplorerRun(title, [view["name"] for view in info["views"]])
+        for slider, label in enumerate(info["sliders"]):
+            handle = slider_handle(page, index, slider)
+            if not handle.is_visible():
+                continue
+            watch_views(page, explorer=index)
+            before = _fingerprints(page, index)
+            drag = drag_slider(page, handle, movements)
+            page.wait_for_timeout(QUIET_MS)
+            run.sliders.append(SliderRun(label, before, _fingerprints(page, index), drag))
+        run.choices = _change_choices(page, index)
+        if shots is not None:
+            shots.mkdir(parents=True, exist_ok=True)
+            box.scroll_into_view_if_needed()
+            box.screenshot(path=shots / f"{title.lower().replace(' ', '_')}.png")
+        runs[title] = run
+    return runs
+
+
+def _change_choices(page, index: int) -> list[SliderRun]:
+    """Pick the next option of every drop-down and press the second button of every toggle of
+    the explorer; record the views before and after each."""
+    box = page.locator(".course-explorer").nth(index)
+    out = []
+    selects = box.locator("select")
+    for i in range(selects.count()):
+        select = selects.nth(i)
+        options = select.locator("option").all_text_contents()
+        current = select.evaluate("(s) => s.options[s.selectedIndex].text")
+        choice = options[(options.index(current) + 1) % len(options)]
+        out.append(_after(page, index, f"choose {choice}",
+                          lambda s=select, c=choice: s.select_option(label=c)))
+    toggles = box.locator(".widget-toggle-buttons button")
+    if toggles.count() > 1:
+        out.append(_after(page, index, f"press {toggles.nth(1).inner_text()}",
+                          lambda: toggles.nth(1).click()))
+    return out
+
+
+def _after(page, index: int, label: str, action) -> SliderRun:
+    watch_views(page, explorer=index)
+    before = _fingerprints(page, index)
+    since = page.evaluate("() => performance.now()")
+    action()
+    last, count, seen = _settle(page, since)
+    page.wait_for_timeout(QUIET_MS)
+    drag = Drag([Movement(last - since, count, seen)])
+    return SliderRun(label, before, _fingerprints(page, index), drag)
