@@ -148,11 +148,11 @@ class AdaptiveExplorer(base.Explorer):
         for hp, (kind, low, high, value) in specs.items():
             value = float(initial.get(hp, value))
             if kind == "log":
-                out[hp] = base.log_slider(LABELS[hp], low, high, value)
+                out[hp] = base.log_slider(LABELS[hp], low, high, value, name=hp)
             else:
                 step = 0.0001 if high > 0.999 else 0.01
                 out[hp] = base.slider(LABELS[hp], low, high, step, value,
-                                      fmt=".4f" if step < 0.01 else ".2f")
+                                      fmt=".4f" if step < 0.01 else ".2f", name=hp)
         return out
 
     # -- the views -----------------------------------------------------------------------------

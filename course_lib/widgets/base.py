@@ -114,34 +114,39 @@ SLIDER_LAYOUT = {"width": "460px"}
 SLIDER_STYLE = {"description_width": "150px"}
 
 
+def _check(name: str, low: float, value: float, high: float) -> None:
+    if not low <= value <= high:
+        raise ValueError(f"{name} must lie in [{low:g}, {high:g}], got {value!r}")
+
+
 def slider(description: str, low: float, high: float, step: float, value: float, *,
-           fmt: str = ".3f") -> ipywidgets.FloatSlider:
-    """A slider that updates while it is dragged."""
-    if not low <= value <= high or step <= 0:
-        raise ValueError(f"{description}: needs low <= value <= high and step > 0, got "
-                         f"({low}, {value}, {high}, step {step})")
+           fmt: str = ".3f", name: str | None = None) -> ipywidgets.FloatSlider:
+    """A slider that updates while it is dragged; ``name`` is the argument that set
+    ``value`` (for the error when it is out of range)."""
+    _check(name or description, low, value, high)
+    if step <= 0:
+        raise ValueError(f"the step of {description} must be > 0, got {step}")
     return ipywidgets.FloatSlider(value=value, min=low, max=high, step=step,
                                   description=description, continuous_update=True,
                                   readout_format=fmt, layout=SLIDER_LAYOUT, style=SLIDER_STYLE)
 
 
-def int_slider(description: str, low: int, high: int, value: int, step: int = 1
-               ) -> ipywidgets.IntSlider:
+def int_slider(description: str, low: int, high: int, value: int, step: int = 1, *,
+               name: str | None = None) -> ipywidgets.IntSlider:
     """An integer slider that updates while it is dragged."""
-    if not low <= value <= high:
-        raise ValueError(f"{description}: needs low <= value <= high, got ({low}, {value}, "
-                         f"{high})")
+    _check(name or description, low, value, high)
     return ipywidgets.IntSlider(value=value, min=low, max=high, step=step,
                                 description=description, continuous_update=True,
                                 layout=SLIDER_LAYOUT, style=SLIDER_STYLE)
 
 
 def log_slider(description: str, low: float, high: float, value: float, *,
-               steps_per_decade: int = 20, fmt: str = ".3g") -> ipywidgets.FloatLogSlider:
+               steps_per_decade: int = 20, fmt: str = ".3g", name: str | None = None
+               ) -> ipywidgets.FloatLogSlider:
     """A slider on a logarithmic scale (learning rates, ε), updating while it is dragged."""
-    if not 0 < low <= value <= high:
-        raise ValueError(f"{description}: needs 0 < low <= value <= high, got ({low}, {value}, "
-                         f"{high})")
+    _check(name or description, low, value, high)
+    if low <= 0:
+        raise ValueError(f"a logarithmic slider needs low > 0, got {low}")
     return ipywidgets.FloatLogSlider(value=value, base=10, min=math.log10(low),
                                      max=math.log10(high), step=1 / steps_per_decade,
                                      description=description, continuous_update=True,

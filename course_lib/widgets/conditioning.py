@@ -57,7 +57,7 @@ class ConditioningExplorer(base.Explorer):
         limit = conditioning.stable_lr_limit(objective.eigenvalues)
         lr_max = float(lr_max) if lr_max is not None else round(1.15 * limit, 3)
         step = 10.0 ** (math.floor(math.log10(lr_max)) - 2)
-        self.lr = base.slider("learning rate η", step, lr_max, step, lr, fmt=".3f")
+        self.lr = base.slider("learning rate η", step, lr_max, step, lr, fmt=".3f", name="lr")
         self.lrs = np.linspace(0.0, lr_max, 400)
         self.rates = momentum_analysis.spectral_radius(objective.eigenvalues, self.lrs)
         self.readout = base.ipywidgets.HTML()

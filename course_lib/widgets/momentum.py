@@ -51,9 +51,11 @@ class MomentumExplorer(base.Explorer):
         self.objective = objectives.stretched_bowl() if objective is None else objective
         self.start = tuple(float(v) for v in start)
         self.steps, self.seed = steps, seed
-        self.lr = base.slider("learning rate η", 0.01, lr_max, 0.01, lr, fmt=".2f")
-        self.momentum = base.slider("momentum β", 0.0, 0.95, 0.01, momentum, fmt=".2f")
-        self.noise = base.slider("gradient noise σ", 0.0, noise_max, 0.05, noise, fmt=".2f")
+        self.lr = base.slider("learning rate η", 0.01, lr_max, 0.01, lr, fmt=".2f", name="lr")
+        self.momentum = base.slider("momentum β", 0.0, 0.95, 0.01, momentum, fmt=".2f",
+                                    name="momentum")
+        self.noise = base.slider("gradient noise σ", 0.0, noise_max, 0.05, noise, fmt=".2f",
+                                 name="noise")
         self.map = explorations.momentum_map(self.objective.eigenvalues, lr_max,
                                              momentum_max=0.95, resolution=90)
         self.readout = base.ipywidgets.HTML()

@@ -18,7 +18,9 @@ last moved, so a drag through them finds them ready.
 
 from __future__ import annotations
 
+import atexit
 import threading
+import weakref
 from collections.abc import Callable
 from typing import Any
 
@@ -35,7 +37,7 @@ __all__ = ["ScheduleExplorer", "schedule_explorer"]
 #: Each decay ends at this fraction of the peak.
 FINAL_FRACTION = 0.01
 #: How many settings ahead of the slider the background thread trains.
-PREFETCH = 3
+PREFETCH = 1
 LOSS_COLOR = plotting.OPTIMIZER_COLORS["momentum"]
 BASELINE_COLOR = "#777777"
 
@@ -48,6 +50,16 @@ def build(key: Key) -> schedules.Schedule:
     return schedules.warmup_decay(peak, explorations.schedule_updates(), warmup_steps=warmup,
                                   decay=decay, cycles=restarts + 1,
                                   final_lr=peak * FINAL_FRACTION)
+
+
+#: Every :class:`Trainings`, so that interpreter exit waits for their threads.
+_LIVE: weakref.WeakSet[Trainings] = weakref.WeakSet()
+
+
+@atexit.register
+def _stop_all() -> None:
+    for trainings in list(_LIVE):
+        trainings.stop()
 
 
 class Trainings:
@@ -66,6 +78,13 @@ class Trainings:
         self._queue: list[Key] = []
         self._lock = threading.Lock()
         self._worker: threading.Thread | None = None
+        _LIVE.add(self)
+
+    def stop(self) -> None:
+        """Drop the queued work and wait for the run in progress (at interpreter exit)."""
+        with self._lock:
+            self._queue = []
+        self.wait(timeout=10.0)
 
     def get(self, key: Key) -> explorations.ScheduleTraining | None:
         return self.cache.get(key)
@@ -117,13 +136,17 @@ class ScheduleExplorer(base.Explorer):
                  restarts: int = 0, background: bool = True) -> None:
         super().__init__()
         self.total = explorations.schedule_updates()
+        if decay not in schedules.DECAYS:
+            raise ValueError(f"decay must be one of {schedules.DECAYS}, got {decay!r}")
         self.decay = ipywidgets.ToggleButtons(options=list(schedules.DECAYS), value=decay,
                                               description="decay",
                                               style={"description_width": "150px",
                                                      "button_width": "90px"})
-        self.warmup = base.int_slider("warmup (updates)", 0, self.total // 2, warmup)
-        self.peak = base.log_slider("peak rate", 0.01, 5.0, peak, steps_per_decade=10)
-        self.restarts = base.int_slider("restarts", 0, 4, restarts)
+        self.warmup = base.int_slider("warmup (updates)", 0, self.total // 2, warmup,
+                                      name="warmup")
+        self.peak = base.log_slider("peak rate", 0.01, 5.0, peak, steps_per_decade=10,
+                                    name="peak")
+        self.restarts = base.int_slider("restarts", 0, 4, restarts, name="restarts")
         self.readout = ipywidgets.HTML()
         self._lock = threading.Lock()
         self._last: dict[str, Any] = {}

@@ -345,6 +345,7 @@ class Drag:
     """The movements of one drag, and the medians a report prints."""
 
     movements: list[Movement] = field(default_factory=list)
+    direction: int = 1
 
     @property
     def latencies(self) -> list[float]:
@@ -391,12 +392,13 @@ def slider_value(handle) -> str:
 
 
 def drag_slider(page, handle, movements: int, *, release_each: bool = False,
-                pixels: float = 3.0, most: float = 80.0) -> Drag:
+                pixels: float = 3.0, most: float = 80.0, direction: int | None = None) -> Drag:
     """Drag a slider's knob (``handle``, a locator) through ``movements`` changes of its
     value, waiting after each for the views to settle, and time each.
 
     A movement moves the mouse ``pixels`` at a time until the slider's value changes (at most
-    ``most`` pixels), towards the side of the track with more room. With ``release_each`` the
+    ``most`` pixels), to the right (``direction=1``), to the left (-1), or (None) towards the
+    side of the track with more room. With ``release_each`` the
     mouse is released after every movement (for sliders that update only on release,
     ``continuous_update=False``); otherwise it is held down throughout, as in a drag, and
     each movement must update the views while the mouse is still down.
@@ -406,10 +408,12 @@ def drag_slider(page, handle, movements: int, *, release_each: bool = False,
     track = handle.evaluate("(h) => { const r = h.closest('.noUi-target')"
                             ".getBoundingClientRect(); return [r.left, r.right]; }")
     x, y = box["x"] + box["width"] / 2, box["y"] + box["height"] / 2
-    step = pixels if x < (track[0] + track[1]) / 2 else -pixels
+    if direction is None:
+        direction = 1 if x < (track[0] + track[1]) / 2 else -1
+    step = pixels * direction
     page.mouse.move(x, y)
     page.mouse.down()
-    drag = Drag()
+    drag = Drag(direction=direction)
     try:
         for _ in range(movements):
             before = slider_value(handle)
@@ -484,14 +488,18 @@ def _fingerprints(page, index: int) -> dict[str, str]:
 
 
 def explore_notebook(page, lab: JupyterLab, notebook: str, titles: list[str], *,
-                     movements: int, shots: pathlib.Path | None = None
-                     ) -> dict[str, ExplorerRun]:
+                     movements: int, shots: pathlib.Path | None = None, reopen: bool = True,
+                     directions: dict[tuple[str, str], int] | None = None,
+                     choices: bool = True) -> dict[str, ExplorerRun]:
     """Open ``notebook``, run it, and drag every slider of each explorer in ``titles`` through
-    ``movements`` values; change each drop-down and toggle once. A screenshot of each
-    explorer goes to ``shots`` when given."""
-    install_hooks(page)
-    open_notebook(page, lab, notebook)
-    run_all(page)
+    ``movements`` values; change each drop-down and toggle once (unless ``choices`` is
+    False). A screenshot of each explorer goes to ``shots`` when given. With ``reopen=False``
+    the notebook is already open and run in ``page``; ``directions`` may fix the direction of
+    a drag by (title, slider label)."""
+    if reopen:
+        install_hooks(page)
+        open_notebook(page, lab, notebook)
+        run_all(page)
     page.wait_for_function(
         "(n) => document.querySelectorAll('.course-explorer').length >= n"
         " && [...document.querySelectorAll('.course-explorer')].every("
@@ -514,10 +522,12 @@ def explore_notebook(page, lab: JupyterLab, notebook: str, titles: list[str], *,
                 continue
             watch_views(page, explorer=index)
             before = _fingerprints(page, index)
-            drag = drag_slider(page, handle, movements)
+            drag = drag_slider(page, handle, movements,
+                               direction=(directions or {}).get((title, label)))
             page.wait_for_timeout(QUIET_MS)
             run.sliders.append(SliderRun(label, before, _fingerprints(page, index), drag))
-        run.choices = _change_choices(page, index)
+        if choices:
+            run.choices = _change_choices(page, index)
         if shots is not None:
             shots.mkdir(parents=True, exist_ok=True)
             box.scroll_into_view_if_needed()
