@@ -580,15 +580,18 @@ def optimizer_class(cls: Any, reference: str, *, name: str, options: Any, proble
                 kwargs["without_grad"] = without_grad
             expected = plain(sandbox.drive_optimizer_class(reference_class, **kwargs))["path"]
             setting = _class_setting(opts, chosen_groups, without_grad)
-            what = f"`{name}({setting})`" + (
-                f" saved after step {resume_at} and resumed" if resume_at else "")
+            resumed = f" saved after step {resume_at} and resumed" if resume_at else ""
+            what = f"`{name}({setting})`{resumed}"
             result = _drive_learner_class(cls, {**kwargs, "resume_at": resume_at}, what, hint)
             got = _array(result.get("path") if isinstance(result, dict) else None)
             if got is None or got.shape != expected.shape:
                 fail(f"{what} on {problem} did not produce a path of {steps} steps.", hint)
+            ok, row = _agrees(got, expected)
+            if not ok and resume_at and row < resume_at:  # it parts before the checkpoint
+                resumed = f" (before it was saved after step {resume_at})"
             _class_path_agrees(got, expected, problem, chosen_groups, 0,
-                               f"{what} does not follow torch.optim.{reference}({setting}) on "
-                               f"{problem}", hint)
+                               f"`{name}`{resumed} does not follow torch.optim.{reference}"
+                               f"({setting}) on {problem}", hint)
 
 
 def _check_class(cls: Any, name: str, hint: str) -> None:
@@ -603,7 +606,7 @@ def _check_class(cls: Any, name: str, hint: str) -> None:
 def _class_setting(options: dict[str, Any], groups: Any, without_grad: Any = None) -> str:
     setting = _options_text(options)
     if groups:
-        setting += f", parameter groups {format_value(groups, 4)}"
+        setting += (", " if setting else "") + f"parameter groups {format_value(groups, 4)}"
     if without_grad:
         missing: dict[int, list[int]] = {}
         for step, group in without_grad:
@@ -638,14 +641,18 @@ def _class_path_agrees(got: np.ndarray, expected: np.ndarray, problem: Quadratic
         return
     before = expected[row - 1] if row else (problem.start if offset == 0 else None)
     candidates = {"the gradient": problem.gradient(before)} if before is not None else {}
-    detail = _should_be(f"after step {offset + row + 1}, the parameter", expected[row],
-                        got[row], candidates, None, before=before)
-    if format_value(expected[row]) == format_value(got[row]):
-        gap = float(np.max(np.abs(got[row] - expected[row])) / np.max(np.abs(expected[row])))
-        detail += (f" They differ in the last digits only, by {gap:.1g} relative to the "
-                   "parameter: a rounding difference, such as arithmetic in float32 (a "
-                   "tensor of the default dtype, or a float32 state['step']) instead of the "
-                   "parameter's float64.")
+    scale = float(np.max(np.abs(expected[row]))) or 1.0
+    gap = float(np.max(np.abs(got[row] - expected[row]))) / scale
+    if np.all(np.isfinite(got[row])) and gap < 1e-5:  # the digits shown would look equal
+        detail = (f"after step {offset + row + 1}, the parameter should be "
+                  f"{format_value(expected[row], 12)}; yours is {format_value(got[row], 12)}. "
+                  f"They differ in the last digits only, by {gap:.1g} relative to the "
+                  "parameter: a rounding difference, such as arithmetic in float32 (a tensor "
+                  "of the default dtype, or a float32 state['step']) instead of the "
+                  "parameter's float64.")
+    else:
+        detail = _should_be(f"after step {offset + row + 1}, the parameter", expected[row],
+                            got[row], candidates, None, before=before)
     if groups and len(groups) > 1:
         pieces = np.array_split(np.arange(expected.shape[1]), len(groups))
         wrong = next((i for i, piece in enumerate(pieces)
@@ -706,7 +713,7 @@ def optimizer_state_exchange(cls: Any, reference: str, *, name: str, options: An
             if got is None or got.shape != expected[:k].shape:
                 fail(f"{what} on {problem} did not produce a path of {k} steps.", hint)
             _class_path_agrees(got, expected[:k], problem, chosen_groups, 0,
-                               f"{what} does not follow torch.optim.{reference}({setting}) on "
+                               f"`{name}` does not follow torch.optim.{reference}({setting}) on "
                                f"{problem} (get this right first)", hint)
             saved = mine.get("saved")
             names = sorted({key for entries in torch_run["saved"].values() for key in entries})
@@ -715,13 +722,13 @@ def optimizer_state_exchange(cls: Any, reference: str, *, name: str, options: An
                     reference_class, start=got[-1], steps=steps - k, load_state=saved,
                     **kwargs))["path"]
             except Exception as exc:  # noqa: BLE001 - whatever the learner's state holds
-                fail(f"torch.optim.{reference}({setting}) cannot load the state_dict of {what} "
+                fail(f"torch.optim.{reference}({setting}) cannot load the state_dict of `{name}` "
                      f"saved after step {k} ({type(exc).__name__}: {exc}). Torch's state "
                      f"entries are named {', '.join(repr(n) for n in names) or '(none)'}; "
                      f"yours: {format_value(_state_names(saved))}.", hint)
             _class_path_agrees(continued, expected[k:], problem, chosen_groups, k,
                                f"torch.optim.{reference}({setting}), loaded with the state_dict "
-                               f"of {what} after step {k}, does not continue as torch's own run "
+                               f"of `{name}` after step {k}, does not continue as torch's own run "
                                f"on {problem} (torch's state entries: "
                                f"{', '.join(repr(n) for n in names) or '(none)'})", hint)
 

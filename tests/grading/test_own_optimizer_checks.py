@@ -317,3 +317,11 @@ def test_a_port_is_compared_by_the_settings_torch_builds():
     assert "which torch refuses (ValueError" in refused
     assert "a pair" in failure(lambda: checks.optimizer_settings(
         lambda name, **kw: "SGD", cases[1:], keras_port, name="port"))
+
+
+def test_a_class_that_parts_before_the_checkpoint_is_not_blamed_on_resuming():
+    text = failure(lambda: checks.optimizer_class(
+        OneRate, "Adam", name="MyOptimizer", options=OPTS, problems=PROBLEM, steps=8,
+        groups=GROUPS, resume_at=4))
+    assert "(before it was saved after step 4) does not follow torch.optim.Adam" in text
+    assert "after step 1" in text
