@@ -90,6 +90,42 @@ def test_every_slide_section_is_followed_by_speaker_notes():
                 assert "notes" in kinds[i + 1:i + 4], (chapter, i)
 
 
+
+# -- where the exercises live -------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("chapter", ["01_optimization_and_deep_learning", "02_gradient_descent",
+                                     "03_conditioning", "04_sgd"])
+def test_chapters_01_to_04_end_with_a_link_to_their_own_exercises(chapter):
+    nb = json.loads((CHAPTERS / f"{chapter}.ipynb").read_text(encoding="utf-8"))
+    texts = ["".join(c["source"]) for c in nb["cells"] if c["cell_type"] == "markdown"]
+    summary = next(t for t in reversed(texts) if t.startswith("## Summary"))
+    linked = re.findall(r"\[Exercises for this chapter\]\(\.\./exercises/(\w+)\.ipynb\)", summary)
+    assert linked == [chapter]  # the learner's copy has the chapter's name (make lab)
+    assert summary.index("[Exercises for this chapter]") < summary.index("[Next: ")
+    assert (ROOT / "exercises" / "masters" / f"{chapter}.ipynb").exists()  # the set it releases
+
+
+def test_make_lab_puts_the_learners_copies_in_exercises_once(tmp_path, monkeypatch):
+    """Chapter 00: `make lab` puts your own copies in the course's exercises/ folder."""
+    from course_lib.grading.__main__ import main
+
+    how_to_use = next(m for m in markdown() if m.startswith("## How to use the course"))
+    assert "`make lab` puts your own copies in the course's `exercises/` folder" in \
+        " ".join(how_to_use.split())
+    lab = (ROOT / "Makefile").read_text(encoding="utf-8").split("\nlab:")[1].split("\n\n")[0]
+    assert "-m course_lib.grading workspace" in lab  # with its defaults, from the course folder
+    monkeypatch.chdir(tmp_path)
+    student = tmp_path / "dist" / "student"
+    student.mkdir(parents=True)
+    (student / "02_gradient_descent.ipynb").write_text("released", encoding="utf-8")
+    assert main(["workspace"]) == 0
+    copy = tmp_path / "exercises" / "02_gradient_descent.ipynb"
+    assert copy.read_text(encoding="utf-8") == "released"
+    copy.write_text("the learner's answers", encoding="utf-8")
+    assert main(["workspace"]) == 0  # a second make lab keeps the learner's work
+    assert copy.read_text(encoding="utf-8") == "the learner's answers"
+
 # -- one algorithm, written once --------------------------------------------------------------
 
 
