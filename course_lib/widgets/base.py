@@ -214,11 +214,13 @@ def axis(scale: bqplot.Scale, label: str, *, vertical: bool = False,
 
 
 def panel(marks: Sequence[bqplot.Mark], axes: Sequence[bqplot.Axis], title: str, *,
-          size: tuple[int, int] = PANEL_SIZE) -> bqplot.Figure:
-    """A bqplot figure of ``size`` pixels with the course's margins, no animation."""
+          size: tuple[int, int] = PANEL_SIZE, right: int | None = None) -> bqplot.Figure:
+    """A bqplot figure of ``size`` pixels with the course's margins (``right``: a wider right
+    margin, for a colour bar), no animation."""
     width, height = size
+    margin = dict(MARGIN) if right is None else {**MARGIN, "right": right}
     return bqplot.Figure(marks=list(marks), axes=list(axes), title=title,
-                         title_style=TITLE_STYLE, fig_margin=dict(MARGIN), padding_x=0.0,
+                         title_style=TITLE_STYLE, fig_margin=margin, padding_x=0.0,
                          padding_y=0.0, animation_duration=0,
                          layout=ipywidgets.Layout(width=f"{width}px", height=f"{height}px",
                                                   min_width=f"{width}px"))
@@ -403,6 +405,7 @@ def rate_heatmap(xs: np.ndarray, ys: np.ndarray, rates: np.ndarray, x: bqplot.Sc
     shown = np.where(rates < 1, rates, top)
     scale = bqplot.ColorScale(colors=[*colors, pictures.DIVERGED_GREY], min=low, max=top)
     return bqplot.HeatMap(x=xs, y=ys, color=shown, scales={"x": x, "y": y, "color": scale})
+
 
 
 def log_floor(values: np.ndarray, floor: float = 1e-16) -> np.ndarray:

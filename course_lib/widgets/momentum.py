@@ -33,6 +33,13 @@ __all__ = ["MomentumExplorer", "momentum_explorer"]
 MAP_SIZE = (350, 300)
 
 
+def nice_ticks(low: float, high: float) -> np.ndarray:
+    """Ticks at multiples of 0.2 (or 0.1, 0.5, 1, ...) between ``low`` and ``high``."""
+    span = high - low
+    step = next(s for s in (0.1, 0.2, 0.5, 1.0, 2.0, 5.0, 10.0) if span / s <= 6)
+    return np.arange(np.ceil(low / step) * step, high + 1e-9, step).round(6)
+
+
 class MomentumExplorer(base.Explorer):
     """Sliders for η, β and σ over a 2-D quadratic; see the module's docstring.
 
@@ -67,7 +74,10 @@ class MomentumExplorer(base.Explorer):
         legend = base.html_legend([
             ("momentum path", color, "line"), ("without noise", "#555555", "dashed"),
             ("start", "black", "square"), ("minimum; optimum (η*, β*)", "gold", "diamond"),
-            ("this (η, β)", "black", "ring"), ("diverges", "#b0b0b0", "square"),
+            ("this (η, β)", "black", "ring"),
+            (f"rate ρ: {self.map.rate.min():.2f} (fast)", pictures.rate_colors()[0], "square"),
+            ("→ 1 (slow)", pictures.rate_colors()[-1], "square"),
+            ("≥ 1: diverges", pictures.DIVERGED_GREY, "square"),
             *[(f"|error| along λ = {lam:g}", COMPONENT_COLORS[i], "line")
               for i, lam in enumerate(self.objective.eigenvalues)],
         ])
@@ -105,8 +115,10 @@ class MomentumExplorer(base.Explorer):
                                      colors=["white"], stroke="black", default_size=110)
         self.map_figure = base.panel(
             [heat, *edges, names, star, self.marker],
-            [base.axis(x, "learning rate η", tick_format=".1f"),
-             base.axis(y, "momentum β", vertical=True, tick_format=".1f")],
+            [base.axis(x, "learning rate η", tick_format=".1f",
+                       tick_values=nice_ticks(m.lrs[0], m.lrs[-1])),
+             base.axis(y, "momentum β", vertical=True, tick_format=".1f",
+                       tick_values=nice_ticks(m.momenta[0], m.momenta[-1]))],
             "rate ρ over (η, β)", size=MAP_SIZE)
 
     def _build_components(self) -> None:
