@@ -12,6 +12,7 @@ Speaker notes fold into a closed box.
 from __future__ import annotations
 
 import pathlib
+import re
 import shutil
 import sys
 
@@ -110,6 +111,36 @@ def chapter_links(app, doctree) -> None:
         section.insert(1, links)
 
 
+#: How a chapter's markdown links to its exercises: the learner's copy beside chapters/, which
+#: `make lab` writes (chapters/NN_x.ipynb ends with "[Exercises ...](../exercises/NN_x.ipynb)").
+EXERCISE_LINK = re.compile(r"^(?:\.\./)+exercises/(?P<stem>[0-9]{2}_[A-Za-z0-9_]+)\.ipynb$")
+
+
+def exercise_links(app, doctree) -> None:
+    """Point a chapter's in-text exercise links at the student notebooks the site ships.
+
+    In JupyterLab the link opens ``exercises/NN_x.ipynb``, the learner's copy; on the site that
+    file does not exist, so MyST would leave a dangling reference. The link becomes a download of
+    the staged student notebook (``exercises/<stem>/``), or plain text when the chapter has none.
+    """
+    manifests = pathlib.Path(app.srcdir) / EXERCISES_DIR
+    for node in list(doctree.findall(addnodes.pending_xref)):
+        match = EXERCISE_LINK.match(node.get("reftarget", ""))
+        if not match:
+            continue
+        stem = match["stem"]
+        manifest = manifests / f"{stem}.txt"
+        names = manifest.read_text(encoding="utf-8").split() if manifest.exists() else []
+        if manifest.exists():
+            app.env.note_dependency(str(manifest))
+        text = node.astext()
+        if names:
+            node.replace_self(download(app.env.docname, f"/{EXERCISES_DIR}/{stem}/{names[0]}",
+                                       text))
+        else:
+            node.replace_self(nodes.inline(text, text))
+
+
 def download(docname: str, target: str, text: str) -> addnodes.download_reference:
     reference = addnodes.download_reference(
         "", "", reftarget=target, refdoc=docname, refexplicit=True, refdomain="", reftype="download"
@@ -149,5 +180,6 @@ def setup(app):
     app.connect("builder-inited", keep_outputs_out_of_the_site, priority=600)  # after myst-nb
     # Before Sphinx's download collector (priority 500) reads the doctree.
     app.connect("doctree-read", chapter_links, priority=400)
+    app.connect("doctree-read", exercise_links, priority=400)
     app.connect("build-finished", copy_mathjax)
     return {"parallel_read_safe": True, "parallel_write_safe": True}
