@@ -34,6 +34,9 @@ POINTS = {
     "13_keras_style_and_numpy": {"q1": 3, "q2": 3, "q3": 3, "q4": 2, "q5": 2},
     "14_capstone": {"q1": 3, "q2": 3, "q3": 3, "q4": 2, "q5": 4},
     "15_build_your_own_optimizer": {"q1": 4, "q2": 3, "q3": 2, "q4": 3, "q5": 3},
+    "09_adadelta": {"q1": 4, "q2": 2, "q3": 2, "q4": 3, "q5": 2},
+    "11_lr_scheduling": {"q1": 4, "q2": 2, "q3": 3, "q4": 2, "q5": 3},
+    "12_torch_optim_in_practice": {"q1": 2, "q2": 3, "q3": 3, "q4": 2, "q5": 3},
 }
 
 
@@ -466,6 +469,59 @@ def submissions() -> list[Submission]:
         Submission("own_names_15", set="15_build_your_own_optimizer",
                    replace={"class MyOptimizer": OWN_NAMES_15}, expected={"q5": 0},
                    why="a right Adam whose state entries are not torch's: no checkpoint moves"),
+        Submission("solutions_09", set="09_adadelta"),
+        Submission("solutions_11", set="11_lr_scheduling"),
+        Submission("solutions_12", set="12_torch_optim_in_practice"),
+        Submission("untouched_09", set="09_adadelta", base=student),
+        Submission("untouched_11", set="11_lr_scheduling", base=student),
+        Submission("untouched_12", set="12_torch_optim_in_practice", base=student),
+        Submission("partial_09", set="09_adadelta",
+                   replace={"def first_step": _code("""
+                       def first_step(grad, rho, eps):
+                           return np.sqrt(eps / (1 - rho))
+                       """), "def flip_growth": _code("""
+                       def flip_growth(lr, curvature, eps):
+                           return 3 * eps / 16
+                       """)}, expected={"q2": 1, "q3": 1},
+                   why="the first step's large-gradient limit; the flip's growth of the bowl"),
+        Submission("partial_11", set="11_lr_scheduling",
+                   replace={"class CosineScheduler": _code("""
+                       class CosineScheduler:
+                           def __init__(self, max_update, base_lr=0.01, final_lr=0,
+                                        warmup_steps=0, warmup_begin_lr=0):
+                               self.base_lr_orig, self.max_update = base_lr, max_update
+                               self.final_lr, self.warmup_steps = final_lr, warmup_steps
+                               self.warmup_begin_lr = warmup_begin_lr
+
+                           def __call__(self, epoch):  # d2l's, state and all
+                               if epoch <= self.max_update:
+                                   self.base_lr = self.final_lr + (
+                                       self.base_lr_orig - self.final_lr) * (1 + math.cos(
+                                       math.pi * epoch / self.max_update)) / 2
+                               return self.base_lr
+                       """), "choice =": 'choice = {"warmup_steps": 40, "start_lr": 0.0}'},
+                   expected={"q3": 1, "q5": 0},
+                   why="FactorScheduler fixed, CosineScheduler still stateful (and without its "
+                       "warmup); a warmup longer than the rules allow"),
+        Submission("partial_12", set="12_torch_optim_in_practice",
+                   replace={"def article_targets": _code("""
+                       def article_targets(n, classes):
+                           return torch.softmax(torch.randn(n, classes), dim=1).float() * 1.01
+                       """), "def sgd_rates": _code("""
+                       def sgd_rates(lr, lr_decay, updates):
+                           param = nn.Parameter(torch.zeros(1))
+                           optimizer = optim.SGD([param], lr=lr)
+                           scheduler = optim.lr_scheduler.LambdaLR(
+                               optimizer, lambda t: 1 / (1 + t * lr_decay))
+                           rates = []
+                           for _ in range(updates):
+                               scheduler.step()  # before the update: one update early
+                               param.grad = torch.ones(1)
+                               rates.append(optimizer.param_groups[0]["lr"])
+                               optimizer.step()
+                           return rates
+                       """)}, expected={"q1": 0, "q5": 1},
+                   why="LambdaLR stepped before the update; probability rows that sum to 1.01"),
         Submission("diagonal_only_02", set="02_gradient_descent", expected={"q2": 1},
                    replace={"def largest_stable_lr": _code("""
                        def largest_stable_lr(hessian):

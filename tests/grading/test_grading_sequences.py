@@ -163,3 +163,16 @@ def test_a_remote_sequence_is_checked_the_same_way():
                                                [(0.01, 5, 0.1, 10)],
                                                lambda *c: reference(*c) * 2, name="rates"))
         assert "at step 0, the value should be 0.02; yours is 0.01" in text
+
+
+def test_the_warmup_experiment_of_set_11_separates_warmup_from_none():
+    """11 q5's claims: started at the peak, the deep network ends well below the target of
+    0.88; with the chapter's one-epoch warmup (11 updates) it reaches it, with a margin."""
+    from course_lib.grading.experiments import digits_warmup_accuracy
+
+    none = [digits_warmup_accuracy({"warmup_steps": 0, "start_lr": 0.0}, seed) for seed in
+            range(3)]
+    warm = [digits_warmup_accuracy({"warmup_steps": 11, "start_lr": 0.0}, seed) for seed in
+            range(3)]
+    assert max(none) < 0.86 and min(warm) > 0.895
+    assert digits_warmup_accuracy({"warmup_steps": 11, "start_lr": 0.0}, 1) == warm[1]
