@@ -177,6 +177,20 @@ def imports_to_review(cells: list[str]) -> list[str]:
     return sorted(found)
 
 
+def released_cells(bundle: Bundle) -> frozenset[str]:
+    """The code cells of the set's student notebook, as released beside its bundle.
+
+    ``make release`` writes ``dist/student/<set>.ipynb`` next to ``dist/autograder/``. A
+    submission's cell that is still exactly one of these was given to the learner (a helper that
+    imports ``course_lib`` to run an experiment, say), so its imports are no reason to review.
+    """
+    student = bundle.path.parent.parent / "student" / f"{bundle.assignment}.ipynb"
+    try:
+        return frozenset(_code_cells(json.loads(student.read_text(encoding="utf-8"))))
+    except (OSError, ValueError):
+        return frozenset()
+
+
 def _case_seed(seed: int, *parts: str) -> int:
     digest = hashlib.sha256("|".join([str(seed), *parts]).encode()).digest()
     return int.from_bytes(digest[:8], "little")
@@ -213,7 +227,8 @@ def grade_file(path: pathlib.Path, bundles: dict[str, Bundle], *, name: str | No
     if sum(len(c) for c in cells) > MAX_SOURCE:
         outcome.status = "not graded: its code is larger than 5 MB"
         return outcome
-    review = imports_to_review(cells)
+    given = released_cells(bundle)
+    review = imports_to_review([c for c in cells if c not in given])
 
     session = Session(cells, limits, scratch=scratch)
     env: dict[str, Any] = {}
