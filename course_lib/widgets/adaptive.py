@@ -168,12 +168,13 @@ class AdaptiveExplorer(base.Explorer):
                                            stroke_width=base.THIN, line_style="dashed")
         self.move_axis = base.axis(self.move_y, "size of the update", vertical=True,
                                    tick_format=".0e")
+        self.move_step_axis = base.axis(self.move_x, "step k")
         self.move_figure = base.panel([self.gradient_steps, self.moves],
-                                      [base.axis(self.move_x, "step k"), self.move_axis],
+                                      [self.move_step_axis, self.move_axis],
                                       "the update per coordinate")
 
     def _build_state(self) -> None:
-        self.state_x = bqplot.LinearScale(min=1.0)
+        self.state_x = bqplot.LinearScale(min=0.0)
         self.state_y = bqplot.LogScale()
         scales = {"x": self.state_x, "y": self.state_y}
         self.state_lines = [
@@ -187,16 +188,19 @@ class AdaptiveExplorer(base.Explorer):
                                      visible=False)
         self.state_axis = base.axis(self.state_y, "|state entry|", vertical=True,
                                     tick_format=".0e")
+        self.state_step_axis = base.axis(self.state_x, "step k")
         self.state_figure = base.panel([*self.state_lines, self.no_state],
-                                       [base.axis(self.state_x, "step k"), self.state_axis],
+                                       [self.state_step_axis, self.state_axis],
                                        "the optimizer's state")
 
     # -- updates ---------------------------------------------------------------------------------
 
     def settings(self) -> tuple[str, dict[str, Any]]:
-        """The rule name and its keyword arguments for the current choice and sliders."""
+        """The rule name and its keyword arguments for the current choice and sliders (a
+        slider's value rounded to 6 significant digits: 0.9, not 0.9000000000000001)."""
         rule, fixed, _ = OPTIMIZERS[self.optimizer.value]
-        values = {hp: s.value for hp, s in self.sliders[self.optimizer.value].items()}
+        values = {hp: float(f"{s.value:.6g}")
+                  for hp, s in self.sliders[self.optimizer.value].items()}
         return rule, hyperparameters(values, fixed)
 
     def compute(self) -> explorations.AdaptiveFrame:
@@ -223,7 +227,10 @@ class AdaptiveExplorer(base.Explorer):
         lr = self.settings()[1]["lr"]
         plain = base.log_floor(np.abs(lr * frame.gradients[:n]).T, 1e-12)
         low, high = base.log_range([moves, plain], low=1e-12)
-        base.update(self.move_x, max=float(len(frame.steps)))
+        if base.update(self.move_x, min=0.0, max=float(len(frame.steps))):
+            ticks = base.nice_ticks(0, len(frame.steps), 5)
+            base.update(self.move_step_axis, tick_values=ticks)
+            base.update(self.state_step_axis, tick_values=ticks)
         if base.update(self.move_y, min=low, max=high):
             base.update(self.move_axis, tick_values=base.log_ticks(low, high))
         base.update(self.moves, x=steps, y=moves)
@@ -246,7 +253,7 @@ class AdaptiveExplorer(base.Explorer):
         total = len(frame.path.points)
         shown = total if step is None else step
         x = np.arange(1, max(shown, 2), dtype=float)  # from step 1: the state starts at 0
-        base.update(self.state_x, min=1.0, max=float(total - 1))
+        base.update(self.state_x, min=0.0, max=float(total - 1))
         if not names:
             for mark in self.state_lines:
                 base.update(mark, visible=False)
@@ -268,8 +275,7 @@ class AdaptiveExplorer(base.Explorer):
     def _readout(self, frame: explorations.AdaptiveFrame) -> str:
         objective = self.panels[frame.surface].objective
         rule, hp = self.settings()
-        shown = ", ".join(f"{k}={v:.4g}" if isinstance(v, float) else f"{k}={v}"
-                          for k, v in hp.items())
+        shown = ", ".join(f"{k}={v!r}" for k, v in hp.items())
         items = [("rule", f"{rule}({shown})")]
         finite = frame.values[np.isfinite(frame.values)]
         if self.diverged_at is None and finite.size:

@@ -45,7 +45,7 @@ VIEW_CLASS = "explorer-views"
 #: The CSS class of an explorer's box.
 EXPLORER_CLASS = "course-explorer"
 #: A panel's size in pixels (width, height), and its margins around the plot area.
-PANEL_SIZE = (330, 300)
+PANEL_SIZE = (310, 290)
 MARGIN = {"top": 34, "bottom": 46, "left": 62, "right": 14}
 TITLE_STYLE = {"font-size": "14px"}
 #: Drawn sizes: data lines, reference lines, markers (bqplot's marker area in px²).
@@ -213,6 +213,18 @@ def axis(scale: bqplot.Scale, label: str, *, vertical: bool = False,
                        tick_style={"font-size": "12px"}, **extra)
 
 
+def nice_ticks(low: float, high: float, most: int = 6) -> np.ndarray:
+    """Round tick values between ``low`` and ``high``: multiples of 1, 2 or 5 times a power
+    of 10, at most ``most`` of them."""
+    span = float(high) - float(low)
+    if not span > 0:
+        return np.array([float(low)])
+    power = 10.0 ** math.floor(math.log10(span / most))
+    step = next(m * power for m in (1, 2, 2.5, 5, 10, 20) if span / (m * power) <= most)
+    first = math.ceil(low / step - 1e-9) * step
+    return np.round(np.arange(first, high + step * 1e-9, step), 10)
+
+
 def panel(marks: Sequence[bqplot.Mark], axes: Sequence[bqplot.Axis], title: str, *,
           size: tuple[int, int] = PANEL_SIZE, right: int | None = None) -> bqplot.Figure:
     """A bqplot figure of ``size`` pixels with the course's margins (``right``: a wider right
@@ -284,10 +296,11 @@ class ContourPanel:
         self.diverged_label = bqplot.Label(**hidden, text=["diverged"], colors=["#b00000"],
                                            default_size=13, font_weight="bold", align="middle",
                                            y_offset=-14, apply_clip=False)
+        self.x_axis = axis(self.x, "x₁", tick_format=".3~g")
+        self.y_axis = axis(self.y, "x₂", vertical=True, tick_format=".3~g")
         self.figure = panel([self.contours, *self.extra, self.path, self.start, self.minimum,
-                             self.diverged, self.diverged_label],
-                            [axis(self.x, "x₁"), axis(self.y, "x₂", vertical=True)], title,
-                            size=size)
+                             self.diverged, self.diverged_label], [self.x_axis, self.y_axis],
+                            title, size=size)
 
     def show(self, points: np.ndarray, label: str = "path",
              extra: Sequence[np.ndarray] = ()) -> int | None:
@@ -348,6 +361,8 @@ class ContourPanel:
         (x_low, x_high), (y_low, y_high) = window
         update(self.x, min=float(x_low), max=float(x_high))
         update(self.y, min=float(y_low), max=float(y_high))
+        update(self.x_axis, tick_values=nice_ticks(x_low, x_high, 5))
+        update(self.y_axis, tick_values=nice_ticks(y_low, y_high, 5))
         lines = pictures.contour_lines(self.objective, window, self.levels)
         longest = max((len(x) for _, x, _ in lines), default=1)
         # one row per level, padded to one length by repeating its last point (bqplot puts a

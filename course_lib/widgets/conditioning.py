@@ -88,9 +88,10 @@ class ConditioningExplorer(base.Explorer):
                                      scales={"x": x, "y": self.error_scale},
                                      colors=list(COMPONENT_COLORS[:2]), stroke_width=base.LINE,
                                      marker="circle", marker_size=10)
-        self.component_figure = base.panel([self.measured],
-                                           [base.axis(x, "step k"), self.error_axis],
-                                           "each eigencomponent")
+        self.component_figure = base.panel(
+            [self.measured],
+            [base.axis(x, "step k", tick_values=base.nice_ticks(0, self.steps, 5)),
+             self.error_axis], "each eigencomponent")
 
     def _build_rate(self, limit: float) -> None:
         x = bqplot.LinearScale(min=0.0, max=float(self.lrs[-1]))
@@ -115,8 +116,10 @@ class ConditioningExplorer(base.Explorer):
                                      colors=["white"], stroke="black", default_size=110)
         self.rate_figure = base.panel(
             [thin, curve, one, wall, best, self.marker],
-            [base.axis(x, "learning rate η", tick_format=".2f"),
-             base.axis(y, "rate ρ per step", vertical=True, tick_format=".1f")],
+            [base.axis(x, "learning rate η", tick_format=".3~g",
+                       tick_values=base.nice_ticks(0.0, float(self.lrs[-1]), 5)),
+             base.axis(y, "rate ρ per step", vertical=True, tick_format=".1f",
+                       tick_values=[0.0, 0.5, 1.0, 1.5])],
             "the rate ρ(η)")
 
     def compute(self) -> explorations.ConditioningFrame:
@@ -128,8 +131,8 @@ class ConditioningExplorer(base.Explorer):
         """Recompute the frame and move every view to it."""
         frame = self.frame = self.compute()
         self.diverged_at = self.paths.show(frame.path.points, "gradient descent")
-        errors = base.log_floor(base.cut(frame.errors, self.diverged_at).T, 1e-12)
-        low, high = base.log_range([errors], low=1e-12)
+        errors = base.log_floor(base.cut(frame.errors, self.diverged_at).T, 1e-16)
+        low, high = base.log_range([errors], low=1e-16)
         if base.update(self.error_scale, min=low, max=high):
             base.update(self.error_axis, tick_values=base.log_ticks(low, high))
         base.update(self.measured, x=np.arange(errors.shape[1]), y=errors)

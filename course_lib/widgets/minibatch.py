@@ -115,8 +115,10 @@ class MinibatchExplorer(base.Explorer):
                               marker="diamond", colors=["gold"], stroke="black",
                               default_size=150)
         self.cloud_figure = base.panel([self.cloud, full], [
-            base.axis(x, "∂L/∂w₁", tick_format=".2g"),
-            base.axis(y, "∂L/∂w₂", vertical=True, tick_format=".2g")],
+            base.axis(x, "∂L/∂w₁", tick_format=".3~g", tick_values=base.nice_ticks(x_low, x_high,
+                                                                                 5)),
+            base.axis(y, "∂L/∂w₂", vertical=True, tick_format=".3~g",
+                      tick_values=base.nice_ticks(y_low, y_high, 5))],
             "minibatch gradients")
 
     def _build_noise(self) -> None:

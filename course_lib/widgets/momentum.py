@@ -30,14 +30,7 @@ from course_lib.widgets import base
 
 __all__ = ["MomentumExplorer", "momentum_explorer"]
 
-MAP_SIZE = (350, 300)
-
-
-def nice_ticks(low: float, high: float) -> np.ndarray:
-    """Ticks at multiples of 0.2 (or 0.1, 0.5, 1, ...) between ``low`` and ``high``."""
-    span = high - low
-    step = next(s for s in (0.1, 0.2, 0.5, 1.0, 2.0, 5.0, 10.0) if span / s <= 6)
-    return np.arange(np.ceil(low / step) * step, high + 1e-9, step).round(6)
+MAP_SIZE = (330, 290)
 
 
 class MomentumExplorer(base.Explorer):
@@ -116,9 +109,9 @@ class MomentumExplorer(base.Explorer):
         self.map_figure = base.panel(
             [heat, *edges, names, star, self.marker],
             [base.axis(x, "learning rate η", tick_format=".1f",
-                       tick_values=nice_ticks(m.lrs[0], m.lrs[-1])),
+                       tick_values=base.nice_ticks(0.0, m.lrs[-1], 5)),
              base.axis(y, "momentum β", vertical=True, tick_format=".1f",
-                       tick_values=nice_ticks(m.momenta[0], m.momenta[-1]))],
+                       tick_values=base.nice_ticks(0.0, m.momenta[-1], 5))],
             "rate ρ over (η, β)", size=MAP_SIZE)
 
     def _build_components(self) -> None:
@@ -135,8 +128,9 @@ class MomentumExplorer(base.Explorer):
         self.error_axis = base.axis(self.error_scale, "|error| per eigenvector", vertical=True,
                                     tick_format=".0e")
         self.component_figure = base.panel(
-            [self.measured, self.predicted], [base.axis(self.step_scale, "step k"),
-                                              self.error_axis],
+            [self.measured, self.predicted],
+            [base.axis(self.step_scale, "step k", tick_values=base.nice_ticks(0, self.steps, 5)),
+             self.error_axis],
             "each eigencomponent")
 
     # -- updates -------------------------------------------------------------------------------
@@ -155,9 +149,9 @@ class MomentumExplorer(base.Explorer):
         self.diverged_at = self.paths.show(frame.path.points, "momentum",
                                            extra=[clean] if noisy else [np.empty((0, 2))])
         base.update(self.marker, x=[frame.lr], y=[frame.momentum])
-        errors = base.log_floor(base.cut(frame.errors, self.diverged_at).T, 1e-12)
-        predicted = base.log_floor(frame.predicted.T, 1e-12)
-        low, high = base.log_range([errors] + ([predicted] if noisy else []), low=1e-12)
+        errors = base.log_floor(base.cut(frame.errors, self.diverged_at).T, 1e-16)
+        predicted = base.log_floor(frame.predicted.T, 1e-16)
+        low, high = base.log_range([errors] + ([predicted] if noisy else []), low=1e-16)
         if base.update(self.error_scale, min=low, max=high):
             base.update(self.error_axis, tick_values=base.log_ticks(low, high))
         base.update(self.measured, x=np.arange(errors.shape[1]), y=errors)

@@ -165,15 +165,17 @@ class ScheduleExplorer(base.Explorer):
 
     def _build_views(self) -> None:
         steps = np.arange(self.total, dtype=float)
-        size = (440, 300)
+        size = (440, 290)
         x = bqplot.LinearScale(min=0.0, max=float(self.total))
         self.rate_y = bqplot.LinearScale(min=0.0)
         self.curve = bqplot.Lines(x=steps, y=np.zeros(self.total),
                                   scales={"x": x, "y": self.rate_y}, colors=[LOSS_COLOR],
                                   stroke_width=base.LINE, interpolation="step-after")
+        self.rate_axis = base.axis(self.rate_y, "learning rate", vertical=True,
+                                   tick_format=".3~g")
+        updates = base.nice_ticks(0, self.total, 6)
         self.rate_figure = base.panel([self.curve], [
-            base.axis(x, "update t"),
-            base.axis(self.rate_y, "learning rate", vertical=True, tick_format=".2g")],
+            base.axis(x, "update t", tick_values=updates), self.rate_axis],
             "the learning rate", size=size)
         lx = bqplot.LinearScale(min=0.0, max=float(self.total))
         self.loss_y = bqplot.LogScale()
@@ -188,8 +190,8 @@ class ScheduleExplorer(base.Explorer):
         self.loss_axis = base.axis(self.loss_y, "training loss", vertical=True,
                                    tick_format=".0e")
         self.loss_figure = base.panel([self.baseline, self.loss, self.diverged],
-                                      [base.axis(lx, "update t"), self.loss_axis],
-                                      "training loss", size=size)
+                                      [base.axis(lx, "update t", tick_values=updates),
+                                       self.loss_axis], "training loss", size=size)
 
     # -- settings --------------------------------------------------------------------------------
 
@@ -241,7 +243,9 @@ class ScheduleExplorer(base.Explorer):
         """Redraw the curve now, the loss when its run is ready (asking for it if needed)."""
         key = self.key()
         rates = np.array(build(key).values(self.total))
-        base.update(self.rate_y, max=float(rates.max()) * 1.08)
+        top = float(rates.max()) * 1.08
+        if base.update(self.rate_y, min=0.0, max=top):
+            base.update(self.rate_axis, tick_values=base.nice_ticks(0.0, top, 5))
         base.update(self.curve, y=rates)
         baseline = self.trainings.get(self.baseline_key())
         trained = self.trainings.get(key)
