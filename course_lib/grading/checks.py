@@ -353,7 +353,9 @@ def _scalar_multiple(value: Any, base: Any) -> float | None:
     if norm == 0.0:
         return None
     scale = float(value.reshape(-1) @ base.reshape(-1)) / norm
-    if np.allclose(value, scale * base, rtol=1e-7, atol=1e-12 * max(1.0, np.abs(value).max())):
+    # the tolerance scales with the value: state entries of 1e-12 (Adadelta's u) are not a
+    # multiple of every gradient
+    if np.allclose(value, scale * base, rtol=1e-7, atol=1e-12 * np.abs(value).max()):
         return scale
     return None
 

@@ -176,3 +176,25 @@ def test_the_warmup_experiment_of_set_11_separates_warmup_from_none():
             range(3)]
     assert max(none) < 0.86 and min(warm) > 0.895
     assert digits_warmup_accuracy({"warmup_steps": 11, "start_lr": 0.0}, 1) == warm[1]
+
+
+def test_a_tiny_state_is_not_called_a_multiple_of_the_gradient():
+    """Adadelta's u is about 1e-12 after a first step that forgot ε's place; the message
+    must show it as it is, not as "-1.4e-13 × the gradient" (a tolerance of 1e-12 in absolute
+    terms once made any tiny value a multiple of anything)."""
+    from course_lib import objectives
+
+    def eps_outside(param, grad, state, lr, rho, eps):
+        zero = np.zeros_like(param)
+        v = rho * state.get("square_avg", zero) + (1 - rho) * grad**2
+        u = state.get("acc_delta", zero)
+        delta = (np.sqrt(u) + eps) / (np.sqrt(v) + eps) * grad
+        state.update(square_avg=v, acc_delta=rho * u + (1 - rho) * delta**2)
+        return param - lr * delta, state
+
+    bowl = inputs.Quadratic.from_objective(objectives.stretched_bowl(), (-5.0, -2.0), "the bowl")
+    text = failure(lambda: checks.rule(eps_outside, "Adadelta", name="adadelta_step",
+                                       options=[{"lr": 1.0, "rho": 0.9, "eps": 1e-6}],
+                                       problems=[bowl], steps=5, state=["square_avg", "acc_delta"]))
+    assert "after step 1, state['acc_delta'] should be [9.9999e-07, 1e-06]; yours is [" in text
+    assert "× the gradient" not in text
