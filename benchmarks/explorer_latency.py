@@ -12,7 +12,8 @@ transfer and the drawing (``tests/browser/lab_driver.py``). The target is a medi
 
 The schedule explorer trains a network for every new setting in a background thread (about
 0.1 s); its loss view follows when that run is done, so its movements are slower the first time
-a setting is met. The script drags its sliders there and back, and reports both passes.
+a setting is met. The script drags its sliders there and back again (last slider first, so
+the way back meets the settings just trained), and reports both passes.
 
 Timings depend on the machine and its load; nothing here is asserted in the test suite.
 """
@@ -70,7 +71,7 @@ def main(argv: list[str] | None = None) -> int:
                         again = lab_driver.explore_notebook(
                             page, lab, notebook, ["Schedule explorer"],
                             movements=args.movements, reopen=False, directions=back,
-                            choices=False)
+                            choices=False, backwards=True)
                         rows["Schedule explorer, back again"] = again[
                             "Schedule explorer"].latencies
                     blocked += page.blocked_requests

@@ -287,11 +287,13 @@ def _rotated() -> Surface:
                                                                         valley.angle)))
 
 
-#: The surfaces, by the name the explorer shows: chapter 03's turned valley, Rosenbrock's
-#: banana, the saddle x₁² − x₂² (started just off its ridge), and a basin in a plateau
-#: (started where the gradient is tiny).
+#: The surfaces, by the name the explorer shows: chapter 03's turned valley, d2l's stretched
+#: bowl 0.1x₁² + 2x₂² from (−5, −2) (the demo of chapters 06-10), Rosenbrock's banana, the
+#: saddle x₁² − x₂² (started just off its ridge), and a basin in a plateau (started where the
+#: gradient is tiny).
 SURFACES: dict[str, Callable[[], Surface]] = {
     "rotated quadratic": _rotated,
+    "stretched bowl": lambda: Surface(objectives.stretched_bowl(), (-5.0, -2.0)),
     "Rosenbrock": lambda: Surface(objectives.rosenbrock(), (-1.5, 2.0),
                                   tuple(np.logspace(-1, 3.3, 14))),
     "saddle": lambda: Surface(objectives.saddle(), (-0.9, 0.02)),

@@ -247,12 +247,12 @@ class ScheduleExplorer(base.Explorer):
         if base.update(self.rate_y, min=0.0, max=top):
             base.update(self.rate_axis, tick_values=base.nice_ticks(0.0, top, 5))
         base.update(self.curve, y=rates)
-        baseline = self.trainings.get(self.baseline_key())
         trained = self.trainings.get(key)
-        if trained is not None and baseline is not None:
-            self._show(key, trained, baseline)
+        if trained is not None:
+            self._show(key, trained, self.trainings.get(self.baseline_key()))
         else:
             self.readout.value = self._readout(key, None, None)
+        if trained is None or self.trainings.get(self.baseline_key()) is None:
             later = [k for setting in (ahead or []) for k in (setting, self._baseline(setting))]
             self.trainings.want(key, [self.baseline_key(), *later])
             if not self.trainings.background:
@@ -260,22 +260,27 @@ class ScheduleExplorer(base.Explorer):
                            self.trainings.compute(self.baseline_key()))
 
     def _trained(self, key: Key, run: explorations.ScheduleTraining) -> None:
+        """Called after each background run: show it if it belongs to the current setting
+        (the run itself at once, the constant-rate reference when it comes)."""
         current = self.key()
         if key not in (current, self.baseline_key()):
             return
-        trained, baseline = self.trainings.get(current), self.trainings.get(self.baseline_key())
-        if trained is not None and baseline is not None:
-            self._show(current, trained, baseline)
+        trained = self.trainings.get(current)
+        if trained is not None:
+            self._show(current, trained, self.trainings.get(self.baseline_key()))
 
     def _show(self, key: Key, trained: explorations.ScheduleTraining,
-              baseline: explorations.ScheduleTraining) -> None:
+              baseline: explorations.ScheduleTraining | None) -> None:
         with self._lock:
-            series = [trained.loss, baseline.loss]
+            series = [trained.loss] + ([baseline.loss] if baseline is not None else [])
             low, high = base.log_range(series, low=1e-6)
             if base.update(self.loss_y, min=low, max=high):
                 base.update(self.loss_axis, tick_values=base.log_ticks(low, high))
-            base.update(self.baseline, x=self._finite_x(baseline),
-                        y=baseline.loss[np.isfinite(baseline.loss)])
+            if baseline is None:
+                base.update(self.baseline, visible=False)
+            else:
+                base.update(self.baseline, x=self._finite_x(baseline),
+                            y=baseline.loss[np.isfinite(baseline.loss)], visible=True)
             base.update(self.loss, x=self._finite_x(trained),
                         y=trained.loss[np.isfinite(trained.loss)])
             if trained.diverged_at is not None:
@@ -303,9 +308,12 @@ class ScheduleExplorer(base.Explorer):
         else:
             items += [("final loss", f"{trained.loss[-1]:.4f}"),
                       ("lowest", f"{np.min(trained.loss):.4f}")]
-        base_final = baseline.loss[-1]
-        items.append(("constant peak rate", f"{base_final:.4f}" if np.isfinite(base_final)
-                      else f"diverged at update {baseline.diverged_at}"))
+        if baseline is None:
+            items.append(("constant peak rate", "training…"))
+        elif np.isfinite(baseline.loss[-1]):
+            items.append(("constant peak rate", f"{baseline.loss[-1]:.4f}"))
+        else:
+            items.append(("constant peak rate", f"diverged at update {baseline.diverged_at}"))
         return base.readout_html(items, note)
 
     def wait(self) -> None:

@@ -490,12 +490,13 @@ def _fingerprints(page, index: int) -> dict[str, str]:
 def explore_notebook(page, lab: JupyterLab, notebook: str, titles: list[str], *,
                      movements: int, shots: pathlib.Path | None = None, reopen: bool = True,
                      directions: dict[tuple[str, str], int] | None = None,
-                     choices: bool = True) -> dict[str, ExplorerRun]:
+                     choices: bool = True, backwards: bool = False) -> dict[str, ExplorerRun]:
     """Open ``notebook``, run it, and drag every slider of each explorer in ``titles`` through
     ``movements`` values; change each drop-down and toggle once (unless ``choices`` is
     False). A screenshot of each explorer goes to ``shots`` when given. With ``reopen=False``
     the notebook is already open and run in ``page``; ``directions`` may fix the direction of
-    a drag by (title, slider label)."""
+    a drag by (title, slider label); ``backwards`` drags the sliders last to first (with the
+    directions reversed, that retraces an earlier exploration)."""
     if reopen:
         install_hooks(page)
         open_notebook(page, lab, notebook)
@@ -516,7 +517,8 @@ def explore_notebook(page, lab: JupyterLab, notebook: str, titles: list[str], *,
         box.scroll_into_view_if_needed()
         info = read_explorer(page, index)
         run = ExplorerRun(title, [view["name"] for view in info["views"]])
-        for slider, label in enumerate(info["sliders"]):
+        order = list(enumerate(info["sliders"]))
+        for slider, label in reversed(order) if backwards else order:
             handle = slider_handle(page, index, slider)
             if not handle.is_visible():
                 continue
