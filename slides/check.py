@@ -14,7 +14,8 @@ What counts (the browser tests in ``tests/browser/test_slides.py`` assert the sa
 
 * **overflow**: a page's content is taller or wider than the 1280x720 slide (measured as
   reveal.js measures it, with every fragment shown and the math typeset), or something on it
-  scrolls inside its own box (a code line too long for the slide);
+  scrolls inside its own box, or a code or output line is cut off at its box's edge
+  (a line too long for the slide);
 * **no notes**: a slide-level section (a cell with slide type ``slide``) has no speaker notes
   (a ``notes`` cell) on its first page;
 * **raw math**: visible text, outside code, still holding ``$``, ``\\(`` or ``\\[``, or a TeX error;
@@ -71,6 +72,13 @@ async () => {
       if (scrollsX || scrollsY) {
         clipped.push(`${el.tagName.toLowerCase()}.${[...el.classList].join(".")} scrolls `
           + `(${el.scrollWidth}x${el.scrollHeight} in ${el.clientWidth}x${el.clientHeight})`);
+      }
+      // A code or output line wider than its box, cut off at the box's edge (no scroll bar).
+      const cutX = /hidden|clip/.test(style.overflowX) && el.closest(".jp-Cell")
+        && el.scrollWidth > el.clientWidth + 1;
+      if (cutX) {
+        clipped.push(`${el.tagName.toLowerCase()}.${[...el.classList].join(".")} cuts off a line `
+          + `(${el.scrollWidth} px wide in ${el.clientWidth} px)`);
       }
     }
     const rawMath = [];
