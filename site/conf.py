@@ -123,20 +123,20 @@ def exercise_links(app, doctree) -> None:
     file does not exist, so MyST would leave a dangling reference. The link becomes a download of
     the staged student notebook (``exercises/<stem>/``), or plain text when the chapter has none.
     """
-    manifests = pathlib.Path(app.srcdir) / EXERCISES_DIR
+    staged = {}  # notebook name -> the chapter folder it is staged in (a set may sit under
+    for manifest in sorted((pathlib.Path(app.srcdir) / EXERCISES_DIR).glob("*.txt")):  # another
+        app.env.note_dependency(str(manifest))  # chapter: the final project, under 14)
+        for name in manifest.read_text(encoding="utf-8").split():
+            staged.setdefault(name, manifest.stem)
     for node in list(doctree.findall(addnodes.pending_xref)):
         match = EXERCISE_LINK.match(node.get("reftarget", ""))
         if not match:
             continue
-        stem = match["stem"]
-        manifest = manifests / f"{stem}.txt"
-        names = manifest.read_text(encoding="utf-8").split() if manifest.exists() else []
-        if manifest.exists():
-            app.env.note_dependency(str(manifest))
+        name = f"{match['stem']}.ipynb"
         text = node.astext()
-        if names:
-            node.replace_self(download(app.env.docname, f"/{EXERCISES_DIR}/{stem}/{names[0]}",
-                                       text))
+        if name in staged:
+            target = f"/{EXERCISES_DIR}/{staged[name]}/{name}"
+            node.replace_self(download(app.env.docname, target, text))
         else:
             node.replace_self(nodes.inline(text, text))
 

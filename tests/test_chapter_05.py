@@ -6,10 +6,7 @@ float64 numpy; per-example gradients by torch.func; the minibatch variance by th
 sampling without replacement.
 """
 
-import json
 import math
-import pathlib
-import re
 import time
 
 import numpy as np
@@ -353,24 +350,3 @@ def test_float32_cannot_follow_the_distance_below_1e_8(tensors, floor):
     assert 1e-8 < np.spacing(np.float32(floor)) < 2e-8  # a loss near 0.22 in float32
     measured32 = np.array(fit(tensors, 1.0, 1500, 10).loss) - floor
     assert measured32.min() <= 0 or np.abs(measured32[-3:]).max() < 3e-8
-
-
-# -- the chapter's end: its exercises ----------------------------------------------------------
-
-
-def test_the_chapter_ends_with_a_link_to_its_own_exercises():
-    """After the summary, a link to the learner's copy of the chapter's set (make lab puts it in
-    exercises/ under the chapter's name, released from the master of that name), then the link to
-    the next chapter."""
-    root = pathlib.Path(__file__).resolve().parents[1]
-    chapter = "05_minibatch_sgd"
-    notebook = root / "chapters" / f"{chapter}.ipynb"
-    cells = json.loads(notebook.read_text(encoding="utf-8"))["cells"]
-    texts = ["".join(c["source"]) for c in cells if c["cell_type"] == "markdown"
-             and c["metadata"]["slideshow"]["slide_type"] != "notes"]
-    summary = next(i for i, text in enumerate(texts) if text.startswith("## Summary"))
-    end = "\n\n".join(texts[summary:])
-    linked = re.findall(r"\[Exercises for this chapter\]\(\.\./exercises/(\w+)\.ipynb\)", end)
-    assert linked == [chapter]
-    assert end.index("[Exercises for this chapter]") < end.index("[Next: ")
-    assert (root / "exercises" / "masters" / f"{chapter}.ipynb").exists()

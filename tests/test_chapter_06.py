@@ -6,10 +6,7 @@ the characteristic polynomial by the quadratic formula); the Nesterov look-ahead
 Keras form are written out here as plain loops, independently of course_lib.
 """
 
-import json
 import math
-import pathlib
-import re
 
 import numpy as np
 import pytest
@@ -537,24 +534,3 @@ def test_gradient_descent_at_the_effective_rate_diverges_where_momentum_converge
     assert np.linalg.norm(momentum.final) < 0.01
     # and momentum is inside its own limit ηλ < 2(1 + β): 2.4 < 3
     assert 0.6 * 4.0 < ma.stability_limit(0.5) == 3
-
-
-# -- the chapter's end: its exercises ----------------------------------------------------------
-
-
-def test_the_chapter_ends_with_a_link_to_its_own_exercises():
-    """After the summary, a link to the learner's copy of the chapter's set (make lab puts it in
-    exercises/ under the chapter's name, released from the master of that name), then the link to
-    the next chapter."""
-    root = pathlib.Path(__file__).resolve().parents[1]
-    chapter = "06_momentum"
-    notebook = root / "chapters" / f"{chapter}.ipynb"
-    cells = json.loads(notebook.read_text(encoding="utf-8"))["cells"]
-    texts = ["".join(c["source"]) for c in cells if c["cell_type"] == "markdown"
-             and c["metadata"]["slideshow"]["slide_type"] != "notes"]
-    summary = next(i for i, text in enumerate(texts) if text.startswith("## Summary"))
-    end = "\n\n".join(texts[summary:])
-    linked = re.findall(r"\[Exercises for this chapter\]\(\.\./exercises/(\w+)\.ipynb\)", end)
-    assert linked == [chapter]
-    assert end.index("[Exercises for this chapter]") < end.index("[Next: ")
-    assert (root / "exercises" / "masters" / f"{chapter}.ipynb").exists()

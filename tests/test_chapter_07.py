@@ -2,10 +2,7 @@
 d2l's printed numbers and torch.optim."""
 
 import functools
-import json
 import math
-import pathlib
-import re
 
 import numpy as np
 import pytest
@@ -455,24 +452,3 @@ def test_rarely_inked_pixels_get_the_largest_multipliers(digits, adagrad_seed_0)
     rare, common = ~never & (inked < 0.1), inked > 0.9
     assert np.median(multiplier[rare]) > 100 * np.median(multiplier[common])
     assert multiplier[~never].max() > 100 * multiplier[~never].min()  # two orders of magnitude
-
-
-# -- the chapter's end: its exercises ----------------------------------------------------------
-
-
-def test_the_chapter_ends_with_a_link_to_its_own_exercises():
-    """After the summary, a link to the learner's copy of the chapter's set (make lab puts it in
-    exercises/ under the chapter's name, released from the master of that name), then the link to
-    the next chapter."""
-    root = pathlib.Path(__file__).resolve().parents[1]
-    chapter = "07_adagrad"
-    notebook = root / "chapters" / f"{chapter}.ipynb"
-    cells = json.loads(notebook.read_text(encoding="utf-8"))["cells"]
-    texts = ["".join(c["source"]) for c in cells if c["cell_type"] == "markdown"
-             and c["metadata"]["slideshow"]["slide_type"] != "notes"]
-    summary = next(i for i, text in enumerate(texts) if text.startswith("## Summary"))
-    end = "\n\n".join(texts[summary:])
-    linked = re.findall(r"\[Exercises for this chapter\]\(\.\./exercises/(\w+)\.ipynb\)", end)
-    assert linked == [chapter]
-    assert end.index("[Exercises for this chapter]") < end.index("[Next: ")
-    assert (root / "exercises" / "masters" / f"{chapter}.ipynb").exists()

@@ -1,10 +1,7 @@
 """Chapter 08 (RMSProp): the quantitative claims of the prose, against hand-worked math,
 d2l's printed numbers and torch.optim."""
 
-import json
 import math
-import pathlib
-import re
 
 import numpy as np
 import pytest
@@ -405,24 +402,3 @@ def test_where_each_eps_makes_rmsprop_part():
     # inside the root eps competes with s: the article at c is d2l at 100 c
     for c in (1e-6, 1e-8):
         assert rmsprop_x1("article", c) == pytest.approx(rmsprop_x1("d2l", 100 * c), rel=1e-9)
-
-
-# -- the chapter's end: its exercises ----------------------------------------------------------
-
-
-def test_the_chapter_ends_with_a_link_to_its_own_exercises():
-    """After the summary, a link to the learner's copy of the chapter's set (make lab puts it in
-    exercises/ under the chapter's name, released from the master of that name), then the link to
-    the next chapter."""
-    root = pathlib.Path(__file__).resolve().parents[1]
-    chapter = "08_rmsprop"
-    notebook = root / "chapters" / f"{chapter}.ipynb"
-    cells = json.loads(notebook.read_text(encoding="utf-8"))["cells"]
-    texts = ["".join(c["source"]) for c in cells if c["cell_type"] == "markdown"
-             and c["metadata"]["slideshow"]["slide_type"] != "notes"]
-    summary = next(i for i, text in enumerate(texts) if text.startswith("## Summary"))
-    end = "\n\n".join(texts[summary:])
-    linked = re.findall(r"\[Exercises for this chapter\]\(\.\./exercises/(\w+)\.ipynb\)", end)
-    assert linked == [chapter]
-    assert end.index("[Exercises for this chapter]") < end.index("[Next: ")
-    assert (root / "exercises" / "masters" / f"{chapter}.ipynb").exists()

@@ -1,10 +1,7 @@
 """Chapter 09 (Adadelta): the quantitative claims of the prose, against hand-worked math and
 torch.optim."""
 
-import json
 import math
-import pathlib
-import re
 
 import numpy as np
 import pytest
@@ -433,24 +430,3 @@ def test_course_lib_adadelta_equals_torch_bit_for_bit():
             assert torch.equal(a, b)
             for key in ("square_avg", "acc_delta"):
                 assert torch.equal(torch_opt.state[a][key], our_opt.state[b][key])
-
-
-# -- the chapter's end: its exercises ----------------------------------------------------------
-
-
-def test_the_chapter_ends_with_a_link_to_its_own_exercises():
-    """After the summary, a link to the learner's copy of the chapter's set (make lab puts it in
-    exercises/ under the chapter's name, released from the master of that name), then the link to
-    the next chapter."""
-    root = pathlib.Path(__file__).resolve().parents[1]
-    chapter = "09_adadelta"
-    notebook = root / "chapters" / f"{chapter}.ipynb"
-    cells = json.loads(notebook.read_text(encoding="utf-8"))["cells"]
-    texts = ["".join(c["source"]) for c in cells if c["cell_type"] == "markdown"
-             and c["metadata"]["slideshow"]["slide_type"] != "notes"]
-    summary = next(i for i, text in enumerate(texts) if text.startswith("## Summary"))
-    end = "\n\n".join(texts[summary:])
-    linked = re.findall(r"\[Exercises for this chapter\]\(\.\./exercises/(\w+)\.ipynb\)", end)
-    assert linked == [chapter]
-    assert end.index("[Exercises for this chapter]") < end.index("[Next: ")
-    assert (root / "exercises" / "masters" / f"{chapter}.ipynb").exists()

@@ -455,28 +455,3 @@ def test_one_counter_or_many():
         adam.apply_gradients([(np.ones(1), used), (np.ones(1), skipped)])
         assert adam.iterations == 2
         assert -skipped[0] == pytest.approx(expected, rel=1e-5)
-
-
-# -- the chapter's end: its exercises ----------------------------------------------------------
-
-
-def test_the_chapter_ends_with_a_link_to_its_own_exercises():
-    """After the summary, a link to the learner's copy of the chapter's set (make lab puts it in
-    exercises/ under the chapter's name, released from the master of that name), then the link to
-    the next chapter."""
-    import json
-    import pathlib
-    import re
-
-    root = pathlib.Path(__file__).resolve().parents[1]
-    chapter = "13_keras_style_and_numpy"
-    notebook = root / "chapters" / f"{chapter}.ipynb"
-    cells = json.loads(notebook.read_text(encoding="utf-8"))["cells"]
-    texts = ["".join(c["source"]) for c in cells if c["cell_type"] == "markdown"
-             and c["metadata"]["slideshow"]["slide_type"] != "notes"]
-    summary = next(i for i, text in enumerate(texts) if text.startswith("## Summary"))
-    end = "\n\n".join(texts[summary:])
-    linked = re.findall(r"\[Exercises for this chapter\]\(\.\./exercises/(\w+)\.ipynb\)", end)
-    assert linked == [chapter]
-    assert end.index("[Exercises for this chapter]") < end.index("[Next: ")
-    assert (root / "exercises" / "masters" / f"{chapter}.ipynb").exists()

@@ -318,28 +318,3 @@ class TestTorchAndPrecision:
                 found[name] = abs(moved - base)
         assert 1e-8 < max(float32_sized.values()) < 1e-7
         assert max(float64_sized.values()) < 1e-14
-
-
-# -- the chapter's end: its exercises ----------------------------------------------------------
-
-
-def test_the_chapter_ends_with_a_link_to_its_own_exercises():
-    """After the summary, a link to the learner's copy of the chapter's set (make lab puts it in
-    exercises/ under the chapter's name, released from the master of that name), then the link to
-    the start of the course."""
-    import json
-    import pathlib
-    import re
-
-    root = pathlib.Path(__file__).resolve().parents[1]
-    chapter = "14_capstone"
-    notebook = root / "chapters" / f"{chapter}.ipynb"
-    cells = json.loads(notebook.read_text(encoding="utf-8"))["cells"]
-    texts = ["".join(c["source"]) for c in cells if c["cell_type"] == "markdown"
-             and c["metadata"]["slideshow"]["slide_type"] != "notes"]
-    summary = next(i for i, text in enumerate(texts) if text.startswith("## Summary"))
-    end = "\n\n".join(texts[summary:])
-    linked = re.findall(r"\[Exercises for this chapter\]\(\.\./exercises/(\w+)\.ipynb\)", end)
-    assert linked == [chapter]
-    assert end.index("[Exercises for this chapter]") < end.index("[Back to the start: ")
-    assert (root / "exercises" / "masters" / f"{chapter}.ipynb").exists()

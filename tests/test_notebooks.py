@@ -74,3 +74,40 @@ def test_no_control_characters_in_sources(path):
             context = source[max(0, match.start() - 20):match.end() + 20]
             found.append(f"cell {index}: {match.group()!r} in {context!r}")
     assert not found, f"control characters (TeX through a non-raw string?): {'; '.join(found)}"
+
+
+def chapter_end(path):
+    """The markdown of a chapter from its Summary on (speaker notes left out)."""
+    texts = ["".join(c["source"]) for c in load(path)["cells"] if c["cell_type"] == "markdown"
+             and c["metadata"]["slideshow"]["slide_type"] != "notes"]
+    summary = max(i for i, text in enumerate(texts) if text.startswith("## Summary"))
+    return "\n\n".join(texts[summary:])
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=[p.name for p in NOTEBOOKS])
+def test_every_chapter_ends_with_a_working_link_to_the_next(path):
+    """The next chapter (the last one links back to the start), to a notebook that exists."""
+    position = NOTEBOOKS.index(path)
+    following = NOTEBOOKS[(position + 1) % len(NOTEBOOKS)]
+    end = chapter_end(path)
+    word = "Next" if position + 1 < len(NOTEBOOKS) else "Back to the start"
+    assert re.findall(rf"\[{word}: [^\]]+\]\(([^)]+)\)", end) == [following.name]
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS[1:], ids=[p.name for p in NOTEBOOKS[1:]])
+def test_every_chapter_after_00_links_its_own_exercises_before_the_next_chapter(path):
+    """After the summary, a link to the learner's copy of the chapter's set (make lab puts it in
+    exercises/ under the chapter's name, released from the master of that name)."""
+    end = chapter_end(path)
+    linked = re.findall(r"\[Exercises for this chapter\]\(\.\./exercises/(\w+)\.ipynb\)", end)
+    assert linked == [path.stem]
+    next_link = re.search(r"\[(Next|Back to the start): ", end).start()
+    assert end.index("[Exercises for this chapter]") < next_link
+    assert (CHAPTERS.parent / "exercises" / "masters" / path.name).exists()
+
+
+def test_the_last_chapter_links_the_final_project():
+    end = chapter_end(NOTEBOOKS[-1])
+    project = re.findall(r"\]\(\.\./exercises/(15_\w+)\.ipynb\)", end)
+    assert project == ["15_build_your_own_optimizer"]
+    assert (CHAPTERS.parent / "exercises" / "masters" / f"{project[0]}.ipynb").exists()
