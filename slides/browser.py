@@ -1,7 +1,8 @@
-"""Debian's chromium, driven by playwright, for the builds that need a browser (PDF handouts,
-``python -m slides.check``). The test suite has its own fixtures (``tests/browser/conftest.py``)
-built on the same rules: the system chromium (``$CHROMIUM`` first), never ``playwright install``,
-and every request that would leave the machine blocked and recorded.
+"""Debian's chromium, driven by playwright: the one place that finds and launches it.
+
+The builds that need a browser (PDF handouts, ``python -m slides.check``) and the browser tests
+(``tests/browser/conftest.py``) all use it: the system chromium (``$CHROMIUM`` first), never
+``playwright install``, and every request that would leave the machine blocked and recorded.
 """
 
 from __future__ import annotations
@@ -23,7 +24,7 @@ CHROMIUM_ARGS = [
     "--disable-component-update",
     "--disable-sync",
 ]
-LOCAL_SCHEMES = {"file", "data", "blob", "about"}
+LOCAL_SCHEMES = {"file", "data", "blob", "about", "chrome-extension"}
 
 
 def find_chromium() -> str | None:
@@ -56,11 +57,23 @@ def chromium(path: str | None = None) -> Iterator:
             browser.close()
 
 
-def offline_page(browser, width: int = 1280, height: int = 720):
+def is_local(url: str, hosts: frozenset[str] = frozenset()) -> bool:
+    """Whether a request stays on this machine: a file, data or blob URL, or one of ``hosts``
+    (the loopback names, for a JupyterLab the tests start)."""
+    parsed = urlparse(url)
+    if parsed.scheme in LOCAL_SCHEMES:
+        return True
+    return parsed.scheme in {"http", "https", "ws", "wss"} and parsed.hostname in hosts
+
+
+def offline_page(browser, width: int = 1280, height: int = 720,
+                 hosts: frozenset[str] = frozenset()):
     """A new page (in its own context) that aborts every non-local request and records it.
 
-    ``page.blocked_requests`` lists the aborted URLs, ``page.console_errors`` the console
-    errors and uncaught exceptions. Close it with ``page.context.close()``.
+    ``hosts`` are served hosts that count as local (``{"127.0.0.1", "localhost"}`` for a
+    JupyterLab on this machine). ``page.blocked_requests`` lists the aborted URLs,
+    ``page.console_errors`` the console errors and uncaught exceptions. Close it with
+    ``page.context.close()``.
     """
     context = browser.new_context(viewport={"width": width, "height": height})
     page = context.new_page()
@@ -69,7 +82,7 @@ def offline_page(browser, width: int = 1280, height: int = 720):
 
     def route(route_):
         url = route_.request.url
-        if urlparse(url).scheme in LOCAL_SCHEMES:
+        if is_local(url, hosts):
             route_.continue_()
         else:
             page.blocked_requests.append(url)

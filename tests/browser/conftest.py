@@ -19,37 +19,13 @@ Fixtures:
 
 from __future__ import annotations
 
-import os
-import shutil
 import types
-from urllib.parse import urlparse
 
 import pytest
 
-CHROMIUM_CANDIDATES = ("chromium", "chromium-browser", "google-chrome")
-LOCAL_HOSTS = {"127.0.0.1", "localhost"}
-#: Flags that keep chromium from calling home on a closed network (see the toolchain notes).
-CHROMIUM_ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-]
+from slides.browser import CHROMIUM_ARGS, find_chromium, offline_page
 
-
-def find_chromium() -> str | None:
-    """The system chromium's path (``$CHROMIUM`` first), or None."""
-    explicit = os.environ.get("CHROMIUM")
-    if explicit:
-        return explicit if os.path.exists(explicit) else None
-    for name in CHROMIUM_CANDIDATES:
-        path = shutil.which(name)
-        if path:
-            return path
-    return None
+LOCAL_HOSTS = frozenset({"127.0.0.1", "localhost"})
 
 
 SKIP_REASON = (
@@ -76,16 +52,8 @@ def browser(chromium_path):
         browser.close()
 
 
-def is_local(url: str) -> bool:
-    """Whether a request stays on this machine: a file, data or blob URL, or the loopback host."""
-    parsed = urlparse(url)
-    if parsed.scheme in {"file", "data", "blob", "about", "chrome-extension"}:
-        return True
-    return parsed.scheme in {"http", "https", "ws", "wss"} and parsed.hostname in LOCAL_HOSTS
-
-
-@pytest.fixture
-def offline_page(browser):
+@pytest.fixture(name="offline_page")
+def offline_page_fixture(browser):
     """A 1280×720 page that blocks and records every request leaving the machine."""
     page = new_offline_page(browser)
     yield page
@@ -101,24 +69,8 @@ def offline_pages(browser):
 
 def new_offline_page(browser, width: int = 1280, height: int = 720):
     """The page ``offline_page`` yields, for fixtures of a wider scope; close it with
-    ``page.context.close()``."""
-    context = browser.new_context(viewport={"width": width, "height": height})
-    page = context.new_page()
-    page.blocked_requests = []
-    page.console_errors = []
-
-    def route(route_):
-        url = route_.request.url
-        if is_local(url):
-            route_.continue_()
-        else:
-            page.blocked_requests.append(url)
-            route_.abort()
-
-    context.route("**/*", route)
-    page.on("console", lambda msg: msg.type == "error" and page.console_errors.append(msg.text))
-    page.on("pageerror", lambda error: page.console_errors.append(str(error)))
-    return page
+    ``page.context.close()``. The loopback host counts as local (a JupyterLab the tests start)."""
+    return offline_page(browser, width, height, hosts=LOCAL_HOSTS)
 
 
 #: What the widget fixture's cells hold that no static page may show.
