@@ -488,6 +488,14 @@ def test_loss_curves_mark_divergence_at_inf_and_above_a_limit():
         plotting.loss_curves({"a": [1.0]}, limit=np.inf)
 
 
+def test_loss_curves_date_a_divergence_by_the_x_axis_when_it_counts_epochs():
+    # Epochs 1..4 on the x axis; the loss is inf from epoch 3 on: "diverged at epoch 3", not
+    # "step 2" (the index).
+    ax = plotting.loss_curves({"lr 4": [1.0, 2.0, np.inf, np.inf]}, x=[1, 2, 3, 4],
+                              xlabel="epoch")
+    assert line(ax, "lr 4: diverged at epoch 3")
+
+
 def test_one_colour_mapping_serves_every_panel():
     colors = plotting.colors_for(["lr = 0.19", "lr = 0.21"])
     ax = plotting.loss_curves({"lr = 0.21": [1.0, 2.0]}, colors=colors)

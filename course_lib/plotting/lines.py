@@ -66,8 +66,13 @@ def _curve(function: Any, name: str) -> tuple[Callable[[np.ndarray], np.ndarray]
     raise TypeError(f"{name} must be an Objective or a callable, got {type(function).__name__}")
 
 
-def _mark_divergence(ax: Axes, x: float, y: float, step: int, color: str, name: str | None):
-    text = f"diverged at step {step}" if name is None else f"{name}: diverged at step {step}"
+#: x-axis words that count something a divergence can be dated by.
+COUNTS = ("epoch", "update", "iteration")
+
+
+def _mark_divergence(ax: Axes, x: float, y: float, step: int, color: str, name: str | None,
+                     unit: str = "step"):
+    text = f"diverged at {unit} {step}" if name is None else f"{name}: diverged at {unit} {step}"
     ax.plot([x], [y], "X", ms=13, color=color, mec="black", mew=1.2, ls="none", label=text,
             zorder=5)
 
@@ -260,7 +265,11 @@ def loss_curves(
                 marker=style["marker"] if len(values) <= MARKERS_UP_TO else None,
                 ms=MARKER_SIZE + 1, alpha=0.9)
         if k is not None and k >= 1:
-            _mark_divergence(ax, xs[key][k - 1], values[k - 1], k, palette[key], key)
+            # Counted on the x axis when it counts epochs (or updates): "diverged at epoch 3".
+            unit = xlabel.split()[0] if xlabel.split() and xlabel.split()[0] in COUNTS else None
+            at = f"{xs[key][k]:g}" if unit else k
+            _mark_divergence(ax, xs[key][k - 1], values[k - 1], at, palette[key], key,
+                             unit or "step")
     for j, (key, value) in enumerate(_series(lines, "lines").items() if lines else ()):
         if isinstance(value, bool) or not isinstance(value, int | float) or not np.isfinite(value):
             raise ValueError(f"lines[{key!r}] must be a finite number, got {value!r}")
