@@ -233,9 +233,12 @@ def test_outputs_survive_execute_notebooks_and_become_pictures_on_static_pages(t
     from slides.static_outputs import static_outputs
 
     nb = nbformat.v4.new_notebook()
-    nb.cells = [nbformat.v4.new_code_cell("from course_lib import widgets"),
+    nb.cells = [nbformat.v4.new_code_cell("from course_lib import objectives, widgets"),
                 nbformat.v4.new_code_cell("widgets.conditioning_explorer()"),
-                nbformat.v4.new_code_cell("widgets.momentum_explorer(noise=0.5)")]
+                nbformat.v4.new_code_cell("widgets.momentum_explorer(noise=0.5)"),
+                nbformat.v4.new_code_cell(
+                    'widgets.trajectory_explorer(objectives.square(), "sgd", 10.0, 10,'
+                    ' sliders={"lr": (0.01, 1.2, 0.01, 0.2)})')]
     nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3",
                                  "language": "python"}
     path = tmp_path / "explorers.ipynb"
@@ -258,3 +261,28 @@ def test_the_old_slider_still_works():
                                      sliders={"lr": (0.05, 0.5, 0.05, 0.1)}, show=False)
     assert ui.result.points.shape == (21, 2)
     assert math.isclose(ui.result.learning_rates[0], 0.1)
+
+
+def test_the_old_slider_stores_the_picture_it_shows():
+    """The trajectory slider shows its path as a PNG inside the widget (no output of its
+    own, so an executed cell holds one output) and stores that PNG beside the widget view;
+    releasing a slider redraws it."""
+    ui = widgets.trajectory_explorer(objectives.square(), "sgd", 10.0, 10,
+                                     sliders={"lr": (0.01, 1.2, 0.01, 0.2)})
+    assert ui.picture in ui.children and ui.out.outputs == ()
+    bundle = ui._repr_mimebundle_()
+    assert set(bundle) == {"text/plain", "image/png",
+                           "application/vnd.jupyter.widget-view+json"}
+    first = base64.b64decode(bundle["image/png"])
+    assert first == ui.picture.value
+    width, height = pictures.png_size(first)
+    assert width >= 500 and 300 <= height <= 600
+    assert bundle["text/plain"].startswith("Trajectory explorer: SGD: lr=0.2 (")
+    assert "\n" not in bundle["text/plain"] and "interactive(" not in bundle["text/plain"]
+    ui.children[0].value = 1.1                       # past 2/f'' = 1: diverges
+    assert ui.picture.value != first and "lr=1.1" in ui._repr_mimebundle_()["text/plain"]
+    assert abs(ui.result.final[0]) > 10.0            # |1 - 2 * 1.1| = 1.2 per step from 10
+    quiet = widgets.trajectory_explorer(objectives.bowl(), "sgd", (-5.0, -2.0), 20,
+                                        sliders={"lr": (0.05, 0.5, 0.05, 0.1)}, show=False)
+    assert quiet.picture not in quiet.children      # show=False draws only when displayed
+    assert pictures.png_size(base64.b64decode(quiet._repr_mimebundle_()["image/png"]))[0] > 0

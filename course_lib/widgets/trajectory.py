@@ -1,9 +1,12 @@
-"""Interactive explorers for the notebooks: sliders that rerun an optimizer and redraw it.
+"""The simple trajectory slider: sliders that rerun an optimizer and redraw its path.
 
 The computation is :func:`course_lib.trajectories.run` and the drawing is
-:mod:`course_lib.plotting`; this module only wires sliders to them (it is the only module that
-imports ipywidgets). In a notebook, tag the cell that shows an explorer ``nbval-ignore-output``:
-widget outputs are interactive, not something to compare.
+:mod:`course_lib.plotting`; this module only wires sliders to them. The figure is a matplotlib
+PNG shown in an ``ipywidgets.Image`` inside the widget, redrawn when a slider is released.
+Displayed, the explorer's output holds the widget view and that same PNG (and one line of
+text), like the bqplot explorers of this package: a notebook that has not run, a slide deck
+and the website show the picture. In a notebook, tag the cell that shows an explorer
+``nbval-ignore-output``: widget outputs are interactive, not something to compare.
 
 Example (in a notebook)::
 
@@ -15,17 +18,18 @@ Example (in a notebook)::
 
 from __future__ import annotations
 
+import base64
+import io
 from collections.abc import Mapping, Sequence
 from typing import Any
 
 import ipywidgets
 import matplotlib.pyplot as plt
-from IPython.display import display
 
 from course_lib import plotting, trajectories
 from course_lib.rules import Rule
 
-__all__ = ["trajectory_explorer", "draw_trajectory"]
+__all__ = ["TrajectoryExplorer", "trajectory_explorer", "draw_trajectory"]
 
 
 def draw_trajectory(objective: Any, path: trajectories.Trajectory, title: str | None = None):
@@ -33,6 +37,63 @@ def draw_trajectory(objective: Any, path: trajectories.Trajectory, title: str | 
     if objective.dim == 1:
         return plotting.trace_1d(objective, path.points[:, 0], title=title, label=path.label)
     return plotting.contour_2d(objective, {path.label: path.points}, title=title)
+
+
+def figure_png(figure: Any) -> bytes:
+    """The figure as PNG bytes, as the notebook's inline backend stores a figure (its own dpi,
+    a tight box); the figure is closed."""
+    buffer = io.BytesIO()
+    try:
+        figure.savefig(buffer, format="png", bbox_inches="tight")
+    finally:
+        plt.close(figure)
+    return buffer.getvalue()
+
+
+class TrajectoryExplorer(ipywidgets.interactive):
+    """Sliders and the picture of the path they give; see :func:`trajectory_explorer`.
+
+    Attributes:
+        result: the latest :class:`~course_lib.trajectories.Trajectory`.
+        picture: the ``ipywidgets.Image`` showing it (empty with ``show=False``).
+        title: the latest figure's title (the rule and the sliders' values).
+    """
+
+    def __init__(self, objective: Any, rule: Rule | str, start: float | Sequence[float],
+                 steps: int, controls: Mapping[str, ipywidgets.FloatSlider], show: bool,
+                 fixed: Mapping[str, Any]) -> None:
+        # set before interactive.__init__, which runs the first update
+        self._setting = (objective, rule, start, steps, show, dict(fixed))
+        self.picture = ipywidgets.Image(format="png", layout={"max_width": "100%"})
+        self.title = ""
+        super().__init__(self._rerun, **controls)
+        if show:  # the picture between the sliders and the (empty) output of errors
+            *sliders, out = self.children
+            self.children = (*sliders, self.picture, out)
+
+    def _rerun(self, **values: float) -> trajectories.Trajectory:
+        objective, rule, start, steps, show, fixed = self._setting
+        path = trajectories.run(rule, objective, start, steps, **fixed, **values)
+        settings = ", ".join(f"{k}={v:.3g}" for k, v in values.items())
+        self.title = f"{path.label.split(',')[0]}: {settings}"
+        if show:
+            ax = draw_trajectory(objective, path, title=self.title)
+            self.picture.value = figure_png(ax.figure)
+        return path
+
+    def static_png(self) -> bytes:
+        """The PNG of the current path (drawn now if the explorer was made with ``show=False``)."""
+        if self.picture.value:
+            return bytes(self.picture.value)
+        objective = self._setting[0]
+        return figure_png(draw_trajectory(objective, self.result, title=self.title).figure)
+
+    def _repr_mimebundle_(self, **kwargs: Any) -> dict[str, Any]:
+        data = super()._repr_mimebundle_(**kwargs)
+        data["image/png"] = base64.b64encode(self.static_png()).decode("ascii")
+        data["text/plain"] = (f"Trajectory explorer: {self.title} (a static picture: run the "
+                              "notebook to move the sliders)")
+        return data
 
 
 def trajectory_explorer(
@@ -44,8 +105,11 @@ def trajectory_explorer(
     sliders: Mapping[str, tuple[float, float, float, float]],
     show: bool = True,
     **fixed: Any,
-) -> ipywidgets.interactive:
-    """Sliders for some hyperparameters of ``rule``; moving one reruns and redraws the path.
+) -> TrajectoryExplorer:
+    """Sliders for some hyperparameters of ``rule``; releasing one reruns and redraws the path.
+
+    Displayed, the output stores the widget view and a PNG of the path (what a notebook that
+    has not run, a slide deck and the website show).
 
     Args:
         objective: a 1-D or 2-D objective from :mod:`course_lib.objectives`.
@@ -58,7 +122,8 @@ def trajectory_explorer(
         **fixed: other hyperparameters, held fixed.
 
     Returns:
-        The ``ipywidgets.interactive`` box; its ``result`` is the latest Trajectory.
+        The :class:`TrajectoryExplorer` (an ``ipywidgets.interactive`` box); its ``result`` is
+        the latest Trajectory.
     """
     if not sliders:
         raise ValueError("sliders must name at least one hyperparameter")
@@ -73,14 +138,4 @@ def trajectory_explorer(
             value=initial, min=low, max=high, step=step, description=name,
             continuous_update=False, readout_format=".3g",
         )
-
-    def update(**values: float) -> trajectories.Trajectory:
-        path = trajectories.run(rule, objective, start, steps, **fixed, **values)
-        if show:
-            settings = ", ".join(f"{k}={v:.3g}" for k, v in values.items())
-            ax = draw_trajectory(objective, path, title=f"{path.label.split(',')[0]}: {settings}")
-            display(ax.figure)
-            plt.close(ax.figure)
-        return path
-
-    return ipywidgets.interactive(update, **controls)
+    return TrajectoryExplorer(objective, rule, start, steps, controls, show, fixed)
