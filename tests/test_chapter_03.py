@@ -413,3 +413,29 @@ def test_headings_have_no_latex_and_the_chapter_links_to_04():
     assert not [line for t in texts for line in t.splitlines()
                 if line.startswith("#") and "$" in line]
     assert "[Next: 04 · Stochastic gradient descent](04_sgd.ipynb)" in "\n".join(texts[-3:])
+
+
+# -- the Try-it explorer ------------------------------------------------------------------------
+
+
+def test_the_explorer_is_fastest_at_the_best_step_and_reports_divergence_past_the_limit():
+    """The Try-it text and notes: the steps-to-1e-6 read-out is lowest at η* = 0.182; past 0.2
+    the rate exceeds 1, and from 0.208 on the path leaves for good within the 30 steps, so the
+    explorer says the run diverged (at some step) instead of drawing it."""
+    from course_lib import widgets
+
+    ui = widgets.conditioning_explorer(VALLEY, START, lr=0.15, steps=30)
+    grid = np.round(np.arange(ui.lr.min, ui.lr.max + 1e-9, ui.lr.step), 3)
+    steps = {lr: conditioning.steps_at_rate(conditioning.gd_rate(lr, VALLEY.eigenvalues), 1e-6)
+             for lr in grid}
+    fewest = min(steps.values())
+    assert steps[0.182] == fewest and round(VALLEY.optimal_lr, 3) == 0.182
+    assert ui.lr.max > 0.2
+    for lr, diverges in ((0.19, False), (0.199, False), (0.207, False), (0.208, True),
+                         (0.21, True)):
+        ui.lr.value = lr
+        assert (ui.frame.rate > 1) == (lr > 0.2)
+        assert (ui.diverged_at is not None) == diverges, lr
+        assert ("diverged at step" in ui.readout.value) == diverges
+    ui.lr.value = 0.182
+    assert ui.frame.steps_needed == fewest
