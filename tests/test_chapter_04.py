@@ -281,3 +281,25 @@ def test_answer_2_floors_for_other_rates_and_noise():
     assert conditioning.sgd_noise_floor(0.1, BOWL.eigenvalues, noise=2.0) == \
         pytest.approx(4 * (0.1 / 3.6 + 0.1 / 3.2))
     assert 4 * (0.1 / 3.6 + 0.1 / 3.2) == pytest.approx(0.236, abs=1e-3)
+
+
+# -- the Try-it explorer (section 3) ------------------------------------------------------------
+
+
+def test_the_explorer_runs_the_seeded_demo_and_reads_out_the_noise_floor():
+    """Section 3's Try-it: chapter 06's explorer runs d2l's noisy demo (seed 0, 100 steps), its
+    floor read-out is the formula of the section (0.059 at lr 0.1, 0.027 at 0.05), and along
+    β = 0 its rate is chapter 03's max |1 - lr λ|."""
+    from course_lib import momentum_analysis, widgets
+
+    ui = widgets.momentum_explorer(BOWL, start=START, lr=0.1, momentum=0.0, noise=1.0, steps=100)
+    demo = trajectories.run("sgd", BOWL, START, steps=100, lr=0.1, noise=1.0, seed=0)
+    np.testing.assert_array_equal(ui.frame.path.points, demo.points)
+    for lr, shown in ((0.1, "0.059"), (0.05, "0.027")):
+        ui.lr.value = lr
+        assert ui.frame.floor == pytest.approx(conditioning.sgd_noise_floor(lr, BOWL.eigenvalues),
+                                               rel=1e-12)
+        assert f"noise floor E[f] <b>{shown}</b>" in ui.readout.value
+    for lr in (0.05, 0.1, 0.3, 0.6):
+        assert momentum_analysis.spectral_radius(BOWL.eigenvalues, lr, 0.0) == pytest.approx(
+            conditioning.gd_rate(lr, BOWL.eigenvalues), rel=1e-12)
