@@ -534,3 +534,32 @@ def test_gradient_descent_at_the_effective_rate_diverges_where_momentum_converge
     assert np.linalg.norm(momentum.final) < 0.01
     # and momentum is inside its own limit ηλ < 2(1 + β): 2.4 < 3
     assert 0.6 * 4.0 < ma.stability_limit(0.5) == 3
+
+
+# -- the Explore section's explorer ---------------------------------------------------------------
+
+
+def test_the_explorers_rates_near_the_optimum_and_its_sharp_corner():
+    """The Explore text: at d2l's setting ρ = 0.707; the optimum (0.668, 0.403) gives 0.635; on
+    the sliders' 0.01 grid the best is β = 0.41 (lr 0.67: 0.640), and β = 0.40 jumps to 0.738."""
+    from course_lib import widgets
+
+    ui = widgets.momentum_explorer(BOWL, start=START, lr=0.6, momentum=0.5)
+    assert ui.steps == 60 and round(ui.frame.rate, 3) == 0.707
+    assert round(ui.frame.optimum.rate, 3) == 0.635
+    grid = [(ma.spectral_radius(BOWL.eigenvalues, lr, beta), lr, beta)
+            for lr in np.round(np.arange(ui.lr.min, ui.lr.max + 1e-9, ui.lr.step), 2)
+            for beta in np.round(np.arange(ui.momentum.min, ui.momentum.max + 1e-9,
+                                           ui.momentum.step), 2)]
+    best = min(grid)
+    assert round(best[0], 3) == 0.640 and best[2] == 0.41
+    for lr, beta, rate in ((0.67, 0.41, 0.640), (0.67, 0.40, 0.738)):
+        ui.lr.value, ui.momentum.value = lr, beta
+        assert round(ui.frame.rate, 3) == rate
+        assert f"rate ρ <b>{rate:.3f}</b>" in ui.readout.value
+
+
+def test_with_noise_the_fastest_setting_is_not_the_one_with_the_lowest_floor():
+    best = ma.optimal_heavy_ball(BOWL)
+    fastest = ma.noise_floor(BOWL.eigenvalues, best.lr, best.momentum, 1.0)
+    assert ma.noise_floor(BOWL.eigenvalues, 0.1, 0.0, 1.0) < fastest / 10
