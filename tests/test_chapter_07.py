@@ -452,3 +452,27 @@ def test_rarely_inked_pixels_get_the_largest_multipliers(digits, adagrad_seed_0)
     rare, common = ~never & (inked < 0.1), inked > 0.9
     assert np.median(multiplier[rare]) > 100 * np.median(multiplier[common])
     assert multiplier[~never].max() > 100 * multiplier[~never].min()  # two orders of magnitude
+
+
+# -- the Try-it explorer ------------------------------------------------------------------------
+
+
+def test_the_explorer_starts_with_steps_of_lr_and_never_diverges_up_to_lr_4():
+    """The Try-it notes: both first updates are η (up to ε), while the steep coordinate's plain
+    gradient step is eight times longer; rates of about 3 and 4 (far above 0.5) do not diverge."""
+    from course_lib import widgets
+
+    bowl = objectives.stretched_bowl()
+    ui = widgets.adaptive_explorer("Adagrad", "stretched bowl", lr=0.4, steps=20)
+    np.testing.assert_allclose(np.abs(np.diff(ui.frame.path.points[:2], axis=0)), [[0.4, 0.4]],
+                               rtol=1e-9)
+    np.testing.assert_allclose(ui.frame.path.final,
+                               trajectories.run("adagrad", bowl, START, 20, lr=0.4).final,
+                               rtol=1e-12)
+    first = ui.frame.path.points[1] - ui.frame.path.points[0]
+    plain = 0.4 * np.abs(bowl.gradient(np.array(START)))      # the plain gradient step η|g|
+    np.testing.assert_allclose(plain / np.abs(first), [1.0, 8.0], rtol=1e-9)
+    lr = ui.sliders["Adagrad"]["lr"]
+    for value in (10**0.45, 10**0.5, 10**0.6):      # the slider's values near 3 and 4
+        lr.value = value
+        assert ui.diverged_at is None and np.all(np.isfinite(ui.frame.path.points))
