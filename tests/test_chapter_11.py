@@ -708,3 +708,28 @@ def test_the_noise_level_grows_with_the_rate(regression):
         _, losses = plateau_run(regression, follow=False, lr=lr)
         excess[lr] = np.mean(losses[-5:]) - least_squares
     assert excess[1.0] > 5 * excess[0.1]
+
+
+# -- the schedule explorer (end of section 4) -----------------------------------------------------
+
+
+# the peaks as the text gives them, and as the slider (10 values a decade) has them
+@pytest.mark.parametrize("peak", [0.5, 10**-0.3, 1.0, 2.0, 10**0.3])
+def test_the_explorers_cosine_decay_against_the_constant_peak(peak):
+    """The "Build a schedule" page: with 6 warmup updates, the cosine decay ends above the
+    constant peak rate at 0.5 (less Σ η), below it at 1, and at 2 the constant rate blows up
+    (its loss ends far above the untrained network's) while the cosine decay still trains."""
+    from course_lib import explorations
+    from course_lib.widgets import schedule
+
+    cosine = explorations.schedule_training(schedule.build(("cosine", 6, peak, 0)))
+    constant = explorations.schedule_training(schedule.build(("constant", 0, peak, 0)))
+    start = cosine.loss[0]
+    assert constant.loss[0] == start                          # the same network, untrained
+    assert cosine.rates.sum() < constant.rates.sum()
+    if peak < 0.6:
+        assert constant.loss[-1] < cosine.loss[-1]
+    elif peak < 1.5:
+        assert cosine.loss[-1] < constant.loss[-1]
+    else:
+        assert constant.loss[-1] > 10 * start and cosine.loss[-1] < start / 5
