@@ -76,6 +76,31 @@ def test_no_control_characters_in_sources(path):
     assert not found, f"control characters (TeX through a non-raw string?): {'; '.join(found)}"
 
 
+WIDGET_VIEW = "application/vnd.jupyter.widget-view+json"
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=[p.name for p in NOTEBOOKS])
+def test_every_explorer_cell_stores_its_picture_and_shows_its_call(path):
+    """A widget cell stores, in one output, the widget view and a PNG of it (what a reader who
+    has not run it, a deck and the site show); nbval ignores its output; its one call stays
+    visible (no hide-input) on a page of its own, so the picture is not squeezed below prose."""
+    for index, cell in enumerate(load(path)["cells"]):
+        outputs = [o for o in cell.get("outputs", []) if WIDGET_VIEW in o.get("data", {})]
+        if not outputs:
+            continue
+        assert all("image/png" in o["data"] for o in outputs), f"cell {index}: no picture"
+        assert len(cell["outputs"]) == 1, f"cell {index}: the picture is not the widget's own"
+        tags = cell["metadata"].get("tags", [])
+        assert "nbval-ignore-output" in tags and "hide-input" not in tags, f"cell {index}: {tags}"
+        page = cell["metadata"]["slideshow"]["slide_type"]
+        if page == "-":  # continues a page that holds at most a one-line lead-in
+            lead = load(path)["cells"][index - 1]
+            assert lead["cell_type"] == "markdown" and len("".join(lead["source"])) <= 200
+            assert lead["metadata"]["slideshow"]["slide_type"] in {"slide", "subslide"}
+        else:
+            assert page in {"slide", "subslide"}, f"cell {index}: {page}"
+
+
 def chapter_end(path):
     """The markdown of a chapter from its Summary on (speaker notes left out)."""
     texts = ["".join(c["source"]) for c in load(path)["cells"] if c["cell_type"] == "markdown"
