@@ -141,6 +141,7 @@ def test_course_lib_follows_d2ls_train_2d(d2l_runs, demo, rule, objective, optio
 
 def test_printed_lines_match(d2l_runs, capsys):
     _, printed = d2l_runs
-    trajectories.report(trajectories.run("sgd", objectives.bowl(), (-5.0, -2.0), 20, lr=0.1))
+    trajectories.report(trajectories.run("sgd", objectives.bowl(), (-5.0, -2.0), 20, lr=0.1),
+                        unit="epoch")  # d2l calls a step an epoch
     assert capsys.readouterr().out.strip() == printed[0]
     assert printed[0] == "epoch 20, x1: -0.057646, x2: -0.000073"
