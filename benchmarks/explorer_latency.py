@@ -2,9 +2,9 @@
 
     python benchmarks/explorer_latency.py [--movements 8]
 
-JupyterLab 4 (127.0.0.1, a token, a free port) runs copies of the notebooks that show the
-explorers (``NOTEBOOKS`` in ``tests/browser/test_explorers.py``: the demo notebook until the
-chapters carry them), and Debian's chromium drags every slider of every explorer through
+JupyterLab 4 (127.0.0.1, a token, a free port) runs copies of the chapters that show the
+explorers (``NOTEBOOKS`` in ``tests/browser/test_explorers.py``: 03, 05, 06, 10 and 11, each
+run top to bottom first), and Debian's chromium drags every slider of every explorer through
 ``--movements`` values with the mouse held down. Each movement is timed from the pointer event
 to the last change of the explorer's views it caused, painted: the kernel's computation, the
 transfer and the drawing (``tests/browser/lab_driver.py``). The target is a median of at most

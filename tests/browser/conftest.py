@@ -140,6 +140,3 @@ def widget_notebook(tmp_path_factory):
     return types.SimpleNamespace(path=path, never_shown=[WIDGET_REPR, HIDDEN_CODE, REMOVED_CODE],
                                  shown_code="old_explorer()", notes="Point at the explorer.")
 
-
-#: Notebooks the explorer tests run in JupyterLab: not chapters, so nbval never collects them.
-collect_ignore_glob = ["notebooks/*.ipynb"]
