@@ -36,7 +36,8 @@ import time
 import urllib.request
 from collections.abc import Iterator
 from dataclasses import dataclass, field
-from urllib.parse import urlparse
+
+from slides import browser as browser_pages
 
 #: Seconds to wait for the server, for the kernel and for all cells to run.
 START_TIMEOUT = 60.0
@@ -166,37 +167,13 @@ def _stop(process: subprocess.Popen) -> None:
 
 # -- the page ------------------------------------------------------------------------------------
 
-LOCAL_HOSTS = {"127.0.0.1", "localhost"}
-
-
-def is_local(url: str) -> bool:
-    """Whether a request stays on this machine: a file, data or blob URL, or the loopback host."""
-    parsed = urlparse(url)
-    if parsed.scheme in {"file", "data", "blob", "about", "chrome-extension"}:
-        return True
-    return parsed.scheme in {"http", "https", "ws", "wss"} and parsed.hostname in LOCAL_HOSTS
+LOCAL_HOSTS = frozenset({"127.0.0.1", "localhost"})
 
 
 def offline_page(browser, width: int = 1280, height: int = 900):
-    """A page that aborts every request leaving the machine and records it in
-    ``page.blocked_requests`` (console errors in ``page.console_errors``); for scripts outside
-    pytest (the test suite's ``offline_page`` fixture does the same). Close it with
-    ``page.context.close()``."""
-    context = browser.new_context(viewport={"width": width, "height": height})
-    page = context.new_page()
-    page.blocked_requests, page.console_errors = [], []
-
-    def route(route_):
-        if is_local(route_.request.url):
-            route_.continue_()
-        else:
-            page.blocked_requests.append(route_.request.url)
-            route_.abort()
-
-    context.route("**/*", route)
-    page.on("console", lambda msg: msg.type == "error" and page.console_errors.append(msg.text))
-    page.on("pageerror", lambda error: page.console_errors.append(str(error)))
-    return page
+    """slides.browser's offline page with the loopback host allowed (JupyterLab runs there), for
+    scripts outside pytest. Close it with ``page.context.close()``."""
+    return browser_pages.offline_page(browser, width, height, hosts=LOCAL_HOSTS)
 
 
 #: Installed in every page before JupyterLab loads (``page.add_init_script``).
