@@ -1,0 +1,1 @@
+"""Browser tests: a package, so that its conftest is ``browser.conftest`` and never shadows ``tests/conftest.py``."""
