@@ -1,1 +1,4 @@
-"""Browser tests: a package, so that its conftest is ``browser.conftest`` and never shadows ``tests/conftest.py``."""
+"""Browser tests.
+
+A package, so that its conftest is ``browser.conftest`` and never shadows ``tests/conftest.py``.
+"""

@@ -21,6 +21,7 @@ import statistics
 import tempfile
 
 import pytest
+
 from .lab_driver import copy_notebooks, explore_notebook, install_hooks, jupyterlab
 
 ROOT = pathlib.Path(__file__).resolve().parents[2]
