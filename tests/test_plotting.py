@@ -792,3 +792,162 @@ def test_mean_and_range_takes_one_x_per_setting():
     assert line(ax, "Adam").get_linestyle() != line(ax, "Adadelta").get_linestyle()
     with pytest.raises(ValueError, match="same keys"):
         plotting.mean_and_range(runs, x={"Adam": [0.1, 1.0, 10.0]})
+
+
+# -- marks, reference lines and the other options the chapters use -----------------------------
+
+
+@pytest.mark.parametrize("draw", [
+    lambda marks: plotting.curves_1d({"f": objectives.square()}, marks=marks),
+    lambda marks: plotting.contour_2d(objectives.bowl(), marks=marks),
+])
+def test_marks_are_drawn_at_their_points_and_named_in_the_legend(draw):
+    marks = {"exact step": (0.5, 0.25), "backtracking's step": (-1.0, 1.0)}
+    ax = draw(marks)
+    for key, (x, y) in marks.items():
+        mark = line(ax, key)
+        assert list(mark.get_xdata()) == [x] and list(mark.get_ydata()) == [y]
+        assert mark.get_linestyle() == "None" and mark.get_marker() not in ("", "None", None)
+    assert line(ax, "exact step").get_marker() != line(ax, "backtracking's step").get_marker()
+    assert set(legend_labels(ax)) >= set(marks)
+
+
+@pytest.mark.parametrize(("marks", "match"), [
+    ({"a": (1.0,)}, r"marks\['a'\] must be a point"),
+    ({"a": (1.0, np.nan)}, r"marks\['a'\] must be finite"),
+    ({"a": "xy"}, r"marks\['a'\] must be a point"),
+])
+def test_bad_marks_raise_naming_the_mark(marks, match):
+    with pytest.raises(ValueError, match=match):
+        plotting.curves_1d({"f": objectives.square()}, marks=marks)
+    with pytest.raises(ValueError, match=match):
+        plotting.contour_2d(objectives.bowl(), marks=marks)
+
+
+def test_curves_1d_applies_ylim():
+    ax = plotting.curves_1d({"f": objectives.square()}, domain=(-4, 4), ylim=(0, 5))
+    assert ax.get_ylim() == (0.0, 5.0)
+    with pytest.raises(ValueError, match="ylim"):
+        plotting.curves_1d({"f": objectives.square()}, ylim=(5, 0))
+
+
+@pytest.mark.parametrize("log", [False, True])
+@pytest.mark.parametrize("lines", [None, {"long-run step 0.1": 0.1}])
+def test_loss_curves_draw_labelled_vertical_lines_at_their_x(log, lines):
+    ax = plotting.loss_curves({"SGD": [1.0, 0.5, 0.2, 0.1]}, log=log, lines=lines,
+                              vlines={"lr drops": 1.5, "unfrozen": 2})
+    drop, unfrozen = line(ax, "lr drops"), line(ax, "unfrozen")
+    assert list(drop.get_xdata()) == [1.5, 1.5] and list(unfrozen.get_xdata()) == [2, 2]
+    assert {t.get_text() for t in ax.get_legend().get_texts()} >= {"lr drops", "unfrozen"}
+    styles = [line(ax, key).get_linestyle() for key in [*(lines or {}), "lr drops", "unfrozen"]]
+    assert len(set(styles)) == len(styles)  # every reference line has its own dashes
+    legend = ax.get_legend()
+    ax.figure.canvas.draw()
+    renderer = ax.figure.canvas.get_renderer()
+    assert not overlap(legend.get_window_extent(renderer), ax.get_window_extent(renderer))
+
+
+@pytest.mark.parametrize(("options", "match"), [
+    ({"vlines": {"drop": float("nan")}}, r"vlines\['drop'\] must be a finite number"),
+    ({"vlines": {"drop": True}}, r"vlines\['drop'\]"),
+    ({"vlines": {"drop": 0.0}, "logx": True}, r"vlines\['drop'\] = 0.0"),
+    ({"points": ["other"]}, "points names series that are not drawn"),
+    ({"points": "SGD"}, "points must be a list"),
+    ({"xticks": [0.0, np.inf]}, "xticks must be finite"),
+])
+def test_loss_curves_refuse_bad_options(options, match):
+    with pytest.raises(ValueError, match=match):
+        plotting.loss_curves({"SGD": [1.0, 0.5, 0.2]}, x=[1.0, 2.0, 3.0], **options)
+
+
+def test_loss_curves_draw_points_as_markers_only_and_take_xticks():
+    ax = plotting.loss_curves({"predicted": [1.0, 2.0, 4.0], "measured": [1.0, 2.0, 4.0]},
+                              x=[1.0, 10.0, 100.0], logx=True, points=["measured"],
+                              xticks=[1.0, 10.0, 100.0])
+    measured = line(ax, "measured")
+    assert measured.get_linestyle() == "None" and measured.get_marker() not in ("", "None")
+    assert line(ax, "predicted").get_linestyle() == "-"
+    assert ax.get_xscale() == "log" and list(ax.get_xticks()) == [1.0, 10.0, 100.0]
+
+
+def test_contour_2d_takes_axis_labels_and_draws_labelled_arrows():
+    f = objectives.bowl()
+    ax = plotting.contour_2d(f, xlabel="a", ylabel="b",
+                             arrows={"$q_1$": ((0, 0), (6, 0)), "$q_2$": ((0, 0), (0, -3))})
+    assert (ax.get_xlabel(), ax.get_ylabel()) == ("a", "b")
+    heads = [tuple(a.xy) for a in ax.texts if hasattr(a, "arrow_patch")]
+    assert heads == [(6.0, 0.0), (0.0, -3.0)]
+    names = {t.get_text(): t.get_position() for t in ax.texts if not hasattr(t, "arrow_patch")}
+    assert names["$q_1$"][0] > 6 and names["$q_2$"][1] < -3  # just beyond each head
+    assert_holds(ax, [names["$q_1$"], names["$q_2$"]])  # the window grew to hold them
+    for bad in ({"q": ((0, 0), (0, 0))}, {"q": ((0, 0), (1, np.nan))}, {"q": (1, 2)}):
+        with pytest.raises(ValueError, match=r"arrows\['q'\]"):
+            plotting.contour_2d(f, arrows=bad)
+
+
+def test_comparison_grid_sets_the_columns_of_its_legend():
+    def draw(ax):
+        for i in range(4):
+            ax.plot([0, 1], [i, i], label=f"line {i}")
+
+    axes = plotting.comparison_grid({"a": draw, "b": draw}, legend_ncols=4)
+    assert axes[0].figure.legends[0]._ncols == 4
+    axes = plotting.comparison_grid({"a": draw}, legend_place="each", legend_ncols=2)
+    assert axes[0].get_legend()._ncols == 2
+    with pytest.raises(ValueError, match="legend_ncols"):
+        plotting.comparison_grid({"a": draw}, legend_ncols=0)
+
+
+def test_image_row_shows_one_image_per_item_with_its_title():
+    images = {f"label {d}": np.full((8, 8), d / 9) for d in range(3)}
+    axes = plotting.image_row(images, title="Digits", limits=(0, 1))
+    assert len(axes) == 3 and axes[0].figure._suptitle.get_text() == "Digits"
+    for (key, pixels), ax in zip(images.items(), axes, strict=True):
+        [shown] = ax.get_images()
+        assert ax.get_title() == key and shown.get_clim() == (0, 1)
+        np.testing.assert_array_equal(shown.get_array(), pixels)
+    for bad, match in (({"a": np.zeros(8)}, r"images\['a'\] must be a 2-D"), ({}, "images"),
+                       ({"a": np.zeros((2, 2))}, "title")):
+        with pytest.raises(ValueError, match=match):
+            plotting.image_row(bad, title="" if match == "title" else "t")
+
+
+def test_mean_and_range_on_a_log_x_axis_with_a_reference_line():
+    runs = {"Adam": np.array([[2.0, 1.0, 3.0], [2.5, 0.8, 3.2]])}
+    ax = plotting.mean_and_range(runs, x=[1e-3, 1e-2, 1e-1], logx=True,
+                                 lines={"ln 10: nothing learned": 2.3})
+    assert ax.get_xscale() == "log"
+    assert list(line(ax, "ln 10: nothing learned").get_ydata()) == [2.3, 2.3]
+    assert "ln 10: nothing learned" in legend_labels(ax)
+
+
+@pytest.mark.parametrize("eigenvalues", [[2.0, 4.0], [0.2, 4.0], [1.0, 10.0]])
+def test_region_names_of_the_momentum_map_overlap_neither_each_other_nor_the_optimum(
+        eigenvalues):
+    from course_lib import explorations
+    from course_lib.plotting import explorers
+
+    m = explorations.momentum_map(eigenvalues, 1.0, momentum_max=0.95, resolution=90)
+    figure = explorers.momentum_figure(*_momentum_frame(m, eigenvalues))
+    ax = figure.axes[1]
+    figure.canvas.draw()
+    renderer = figure.canvas.get_renderer()
+    names = [t for t in ax.texts if t.get_text() in explorers.REGION_NAMES.values()]
+    assert {t.get_text() for t in names} >= {"diverges", "complex roots: ρ = √β"}
+    boxes = [t.get_bbox_patch().get_window_extent(renderer) for t in names]
+    assert all(not overlap(a, b) for i, a in enumerate(boxes) for b in boxes[i + 1:])
+    star = [ln for ln in ax.get_lines() if ln.get_label().startswith("optimum")][0]
+    x, y = ax.transData.transform((star.get_xdata()[0], star.get_ydata()[0]))
+    assert not any(b.x0 <= x <= b.x1 and b.y0 <= y <= b.y1 for b in boxes)
+    assert all(ax.get_window_extent(renderer).contains(b.x0, b.y0) and
+               ax.get_window_extent(renderer).contains(b.x1, b.y1) for b in boxes)
+    plt.close(figure)
+
+
+def _momentum_frame(rate_map, eigenvalues):
+    """(frame, objective, map, diverged step) of the momentum explorer's picture."""
+    from course_lib import explorations
+
+    f = objectives.quadratic(tuple(eigenvalues))
+    frame = explorations.momentum_frame(f, (-5.0, -2.0), 0.1, 0.0, steps=30)
+    return frame, f, rate_map, None

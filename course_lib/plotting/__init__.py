@@ -30,7 +30,7 @@ exported here and tested in tests/test_plotting.py):
 * :mod:`~course_lib.plotting.palette`: the optimizer colours and the series styles;
 * :mod:`~course_lib.plotting.lines`: 1-D traces, functions, loss curves, schedules;
 * :mod:`~course_lib.plotting.contours`: contours with paths, grids of them, 3-D surfaces;
-* :mod:`~course_lib.plotting.grids`: panels under one title with one legend;
+* :mod:`~course_lib.plotting.grids`: panels under one title with one legend, rows of images;
 * :mod:`~course_lib.plotting.charts`: bars, grouped bars, a rate over a grid of settings;
 * :mod:`~course_lib.plotting.analysis`: eigencomponents of a run;
 * :mod:`~course_lib.plotting.points`: point clouds, one marker per item (pixels, weights);
@@ -71,7 +71,7 @@ from course_lib.plotting.contours import (
     surface_3d,
     window_for,
 )
-from course_lib.plotting.grids import comparison_grid, shared_legend
+from course_lib.plotting.grids import comparison_grid, image_row, shared_legend
 from course_lib.plotting.intervals import interval_chart, mean_and_interval
 from course_lib.plotting.lines import curves_1d, loss_curves, schedule_plot, trace_1d
 from course_lib.plotting.palette import (
@@ -110,6 +110,7 @@ __all__ = [
     "format_number",
     "format_table",
     "grouped_bars",
+    "image_row",
     "interval_chart",
     "legend",
     "loss_curves",

@@ -13,6 +13,7 @@ the point "diverged at step k" instead of drawing a wall of lines across the fig
 from __future__ import annotations
 
 import math
+import numbers
 from collections.abc import Callable, Mapping
 from typing import Any
 
@@ -57,6 +58,10 @@ GRID_RESOLUTION = 200
 ESCAPE = 0.5
 #: Where :func:`legend` may put a legend.
 LEGEND_PLACES = ("outside", "below", "best", None)
+#: Markers of marked points (``marks=`` of the helpers), in order: white with a black edge.
+MARK_MARKERS = ("o", "^", "v", "P")
+#: Dash patterns of reference lines (``lines=`` and ``vlines=`` of the helpers), in order.
+REFERENCE_STYLES = ("--", ":", "-.")
 
 
 # -- the Axes, titles and legends ----------------------------------------------------------------
@@ -209,6 +214,51 @@ def _positive_int(value: Any, name: str, minimum: int = 1) -> int:
     if value < minimum:
         raise ValueError(f"{name} must be >= {minimum}, got {value}")
     return int(value)
+
+
+# -- marks and reference lines ------------------------------------------------------------------
+
+
+def _marks(marks: Any, name: str = "marks") -> dict[str, tuple[float, float]]:
+    """label -> (x, y), checked: every point is a pair of finite numbers."""
+    out = {}
+    for key, point in (_series(marks, name).items() if marks is not None else ()):
+        try:
+            x, y = (float(v) for v in point)
+        except (TypeError, ValueError) as error:
+            raise ValueError(f"{name}[{key!r}] must be a point (x, y), got {point!r}") from error
+        if not (math.isfinite(x) and math.isfinite(y)):
+            raise ValueError(f"{name}[{key!r}] must be finite, got ({x}, {y})")
+        out[key] = (x, y)
+    return out
+
+
+def _draw_marks(ax: Axes, marks: Mapping[str, tuple[float, float]]) -> None:
+    """Each marked point as a white marker with a black edge (a circle, then a triangle, ...),
+    over the data and listed in the legend under its label."""
+    for i, (key, (x, y)) in enumerate(marks.items()):
+        ax.plot([x], [y], MARK_MARKERS[i % len(MARK_MARKERS)], ms=11, color="white",
+                mec="black", mew=1.5, ls="none", label=key, zorder=4)
+
+
+def _reference_lines(ax: Axes, lines: Any = None, vlines: Any = None, *, logy: bool = False,
+                     logx: bool = False) -> None:
+    """Horizontal (``lines``: label -> y) and vertical (``vlines``: label -> x) reference
+    lines across the Axes, black, behind the data, dashed, dotted, then dash-dotted (one
+    pattern each, horizontal ones first), each listed in the legend under its label."""
+    drawn = [(key, value, "lines", ax.axhline, logy) for key, value in
+             (_series(lines, "lines").items() if lines is not None else ())]
+    drawn += [(key, value, "vlines", ax.axvline, logx) for key, value in
+              (_series(vlines, "vlines").items() if vlines is not None else ())]
+    for key, value, name, _, log in drawn:
+        if (isinstance(value, bool) or not isinstance(value, numbers.Real)
+                or not math.isfinite(value)):
+            raise ValueError(f"{name}[{key!r}] must be a finite number, got {value!r}")
+        if log and value <= 0:
+            raise ValueError(f"a log axis needs {name} > 0; {name}[{key!r}] = {value!r}")
+    for i, (key, value, _, draw, _) in enumerate(drawn):
+        draw(float(value), color="black", lw=1.5, zorder=1, label=key,
+             ls=REFERENCE_STYLES[i % len(REFERENCE_STYLES)])
 
 
 # -- divergence ----------------------------------------------------------------------------------

@@ -22,6 +22,7 @@ from course_lib.plotting.base import (
     _axes,
     _finish,
     _legend_place,
+    _reference_lines,
     _series,
     _text,
 )
@@ -30,9 +31,6 @@ from course_lib.plotting.lines import _colors
 from course_lib.plotting.palette import colors_for
 
 __all__ = ["bar_chart", "grouped_bars", "rate_heatmap"]
-
-#: Dash patterns of reference lines (``lines=``), in order.
-_LINE_STYLES = ("--", ":", "-.")
 
 
 def _tick_labels(ax: Axes, labels: Sequence[str], positions: Any) -> None:
@@ -52,14 +50,6 @@ def _tick_labels(ax: Axes, labels: Sequence[str], positions: Any) -> None:
         ax.set_xticks(positions, labels, rotation=35, ha="right", rotation_mode="anchor")
     else:
         ax.set_xticks(positions, labels, rotation=90)
-
-
-def _reference_lines(ax: Axes, lines: Mapping[str, float] | None) -> None:
-    for i, (key, value) in enumerate(_series(lines, "lines").items() if lines else ()):
-        if not math.isfinite(float(value)):
-            raise ValueError(f"lines[{key!r}] must be finite, got {value!r}")
-        ax.axhline(float(value), color="black", lw=1.5, ls=_LINE_STYLES[i % len(_LINE_STYLES)],
-                   label=key, zorder=1)
 
 
 def bar_chart(
@@ -106,7 +96,7 @@ def bar_chart(
     ax.bar_label(bars, labels=[fmt.format(v) for v in heights.values()], fontsize=TICK_SIZE,
                  padding=2)
     _tick_labels(ax, list(heights), positions)
-    _reference_lines(ax, lines)
+    _reference_lines(ax, lines, logy=log)
     if log:
         ax.set_yscale("log")
         low, high = ax.get_ylim()
@@ -199,7 +189,7 @@ def grouped_bars(
             x = list(table).index(g) + (i - (len(series) - 1) / 2) * width
             ax.errorbar([x], [value], yerr=[[value - low], [high - value]], fmt="none",
                         ecolor="black", elinewidth=1.5, capsize=4, zorder=5)
-    _reference_lines(ax, lines)
+    _reference_lines(ax, lines, logy=log)
     if log:
         ax.set_yscale("log")
         if fmt is not None:

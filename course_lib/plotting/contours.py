@@ -19,6 +19,7 @@ from matplotlib.axes import Axes
 from matplotlib.ticker import MaxNLocator
 
 from course_lib.objectives import Objective
+from course_lib.plotting.analysis import COMPONENT_COLORS
 from course_lib.plotting.base import (
     CONTOUR_WIDTH,
     ESCAPE,
@@ -26,14 +27,17 @@ from course_lib.plotting.base import (
     GRID_RESOLUTION,
     LABEL_SIZE,
     LINE_WIDTH,
+    MARK_MARKERS,
     MARKER_SIZE,
     TICK_SIZE,
     _array,
     _axes,
     _cut,
+    _draw_marks,
     _finish,
     _interval,
     _legend_place,
+    _marks,
     _padded,
     _series,
     _text,
@@ -45,8 +49,11 @@ from course_lib.plotting.palette import colors_for, path_style
 __all__ = ["contour_2d", "contour_grid", "contour_levels", "surface_3d", "window_for"]
 
 Window = tuple[tuple[float, float], tuple[float, float]]
-#: Markers of extra marked points (``marks=``), in order.
-_MARK_MARKERS = ("o", "^", "v", "P")
+#: Colours of the arrows of :func:`contour_2d` (``arrows=``), in order: those of the
+#: eigencomponents, since arrows most often show eigenvectors.
+ARROW_COLORS = COMPONENT_COLORS
+#: Where an arrow's label is written: this far beyond its head, in lengths of the arrow.
+ARROW_LABEL_GAP = 0.1
 
 
 def _path_2d(path: Any, name: str = "path") -> np.ndarray:
@@ -177,6 +184,9 @@ def contour_2d(
     colors: Mapping[str, str] | None = None,
     escape: float = ESCAPE,
     legend: str | None = "outside",
+    xlabel: str = "$x_1$",
+    ylabel: str = "$x_2$",
+    arrows: Mapping[str, tuple[tuple[float, float], tuple[float, float]]] | None = None,
 ) -> Axes:
     """Contours of a 2-D function with one or several trajectories; start and minimum marked.
 
@@ -199,17 +209,25 @@ def contour_2d(
         escape: how far beyond the window, in spans, a path may go before it counts as
             diverged (:func:`~course_lib.plotting.base.diverged_at`).
         legend: where the legend goes (:func:`~course_lib.plotting.legend`).
+        xlabel: the x-axis label (the first coordinate, e.g. "a" for a weight).
+        ylabel: the y-axis label (the second coordinate, e.g. "b" for a bias).
+        arrows: label -> (tail, head), two points (x1, x2): arrows to draw (e.g. the
+            eigenvectors from the minimum), coloured as the eigencomponents of
+            :func:`~course_lib.plotting.eigen_components` and labelled in their colour just
+            beyond the head; the window grows to hold them.
     """
     z_of, formula = _surface(objective)
     tracks = _paths(paths)
     levels = _levels(levels)
     aspect = _aspect(aspect)
     _legend_place(legend)
-    extra = {key: _path_2d([p], f"marks[{key!r}]")[0]
-             for key, p in (_series(marks, "marks").items() if marks else ())}
+    extra = _marks(marks)
+    shafts = _arrows(arrows)
     window = window_for(objective, tracks, domain, escape=escape)
-    if extra:
-        window = _union(window, np.array(list(extra.values())))
+    held = list(extra.values()) + [end for tail, head in shafts.values()
+                                   for end in (tail, head + ARROW_LABEL_GAP * (head - tail))]
+    if held:
+        window = _union(window, np.array(held))
     (x_low, x_high), (y_low, y_high) = window
     if ax is None:
         ax = _axes(None, _figsize(window, aspect, legend is not None))
@@ -241,15 +259,36 @@ def contour_2d(
     if minimizer is not None:
         ax.plot(*minimizer, "*", ms=16, color="gold", mec="black", ls="none", label="minimum",
                 zorder=4)
-    for i, (key, point) in enumerate(extra.items()):
-        ax.plot(*point, _MARK_MARKERS[i % len(_MARK_MARKERS)], ms=11, color="white",
-                mec="black", mew=1.5, ls="none", label=key, zorder=4)
+    _draw_marks(ax, extra)
+    for i, (key, (tail, head)) in enumerate(shafts.items()):
+        color = ARROW_COLORS[i % len(ARROW_COLORS)]
+        ax.annotate("", xy=head, xytext=tail, zorder=4,
+                    arrowprops={"arrowstyle": "->", "color": color, "lw": LINE_WIDTH + 0.5})
+        beyond = head + ARROW_LABEL_GAP * (head - tail)
+        ax.text(*beyond, key, color=color, fontsize=LABEL_SIZE, zorder=4,
+                ha="left" if beyond[0] >= tail[0] else "right",
+                va="bottom" if beyond[1] >= tail[1] else "top")
     ax.set_xlim(x_low, x_high)
     ax.set_ylim(y_low, y_high)
     if aspect == "equal":
         ax.set_aspect("equal", adjustable="box")
     default = f"$f(x) = {formula}$" if formula else "Contours of f"
-    return _finish(ax, _text(title, "title") or default, "$x_1$", "$x_2$", legend)
+    return _finish(ax, _text(title, "title") or default, _text(xlabel, "xlabel"),
+                   _text(ylabel, "ylabel"), legend)
+
+
+def _arrows(arrows: Any) -> dict[str, tuple[np.ndarray, np.ndarray]]:
+    """label -> (tail, head), checked: two distinct finite points each."""
+    out = {}
+    for key, pair in (_series(arrows, "arrows").items() if arrows is not None else ()):
+        ends = _array(pair, f"arrows[{key!r}]")
+        if ends.shape != (2, 2) or not np.all(np.isfinite(ends)):
+            raise ValueError(f"arrows[{key!r}] must be (tail, head), two finite points "
+                             f"(x1, x2), got {pair!r}")
+        if np.array_equal(ends[0], ends[1]):
+            raise ValueError(f"arrows[{key!r}] has its head on its tail: {pair!r}")
+        out[key] = (ends[0], ends[1])
+    return out
 
 
 def contour_grid(
@@ -366,7 +405,7 @@ def surface_3d(
         point = _path_2d([point], f"marks[{key!r}]")[0]
         # a gold star means a minimum, as on the contour plots; other points get white marks
         marker, color = (("*", "gold") if "minimum" in key.lower() else
-                         (_MARK_MARKERS[i % len(_MARK_MARKERS)], "white"))
+                         (MARK_MARKERS[i % len(MARK_MARKERS)], "white"))
         ax.plot(point[:1], point[1:], [objective.value(point)], marker, ms=14, color=color,
                 mec="black", mew=1.5, ls="none", label=key)
     ax.set_zlabel("f(x)", fontsize=LABEL_SIZE, labelpad=8)

@@ -248,23 +248,44 @@ def momentum_figure(frame: Any, objective: Any, rate_map: Any, step: int | None,
     return figure
 
 
+#: The room a region's name takes on the map, as fractions of the map: the width of one
+#: character and the height of a line (with the white box around it), and the half-size of
+#: the box around the optimum's star that no name may cover.
+_CHAR_WIDTH = 0.026
+_LINE_HEIGHT = 0.1
+_STAR_BOX = (0.05, 0.06)
+
+
 def region_labels(rate_map: Any) -> dict[int, tuple[float, float]]:
-    """Where to write each region's name on the map: the middle of its cells."""
-    out = {}
+    """Where to write each region's name on the map: the most central cell of the region
+    whose name, centred there, stays on the map and covers neither a name placed before
+    (the larger regions are named first) nor the optimum's star. A region too small for
+    that (a thin band at the edge) is left unnamed."""
     lr_grid, beta_grid = np.meshgrid(rate_map.lrs, rate_map.momenta)
-    for code in np.unique(rate_map.regions):
+    x0, y0 = rate_map.lrs[0], rate_map.momenta[0]
+    x_span, y_span = rate_map.lrs[-1] - x0, rate_map.momenta[-1] - y0
+    best = rate_map.optimum
+    taken = [((best.lr - x0) / x_span, (best.momentum - y0) / y_span, *_STAR_BOX)]
+    codes, counts = np.unique(rate_map.regions, return_counts=True)
+    out = {}
+    for code in codes[np.argsort(-counts, kind="stable")]:
         cells = rate_map.regions == code
         if cells.sum() < 0.02 * cells.size:
             continue
-        # the cell of the region farthest from its border: its most central point
+        half_w = 0.5 * _CHAR_WIDTH * len(REGION_NAMES[int(code)]) + 0.01
+        half_h = 0.5 * _LINE_HEIGHT
         rows, cols = np.nonzero(cells)
         depth = np.array([_depth(cells, r, c) for r, c in zip(rows, cols, strict=True)])
-        best = int(np.argmax(depth))
-        x = float(lr_grid[rows[best], cols[best]])
-        y = float(beta_grid[rows[best], cols[best]])
-        span = rate_map.lrs[-1] - rate_map.lrs[0]
-        x = min(max(x, rate_map.lrs[0] + 0.18 * span), rate_map.lrs[-1] - 0.18 * span)
-        out[int(code)] = (x, y)
+        for i in np.argsort(-depth, kind="stable"):
+            # the most central cells first, moved onto the map if the name would stick out
+            fx = (lr_grid[rows[i], cols[i]] - x0) / x_span
+            fy = (beta_grid[rows[i], cols[i]] - y0) / y_span
+            fx, fy = min(max(fx, half_w), 1 - half_w), min(max(fy, half_h), 1 - half_h)
+            if all(abs(fx - x) >= w + half_w or abs(fy - y) >= h + half_h
+                   for x, y, w, h in taken):
+                taken.append((fx, fy, half_w, half_h))
+                out[int(code)] = (float(x0 + fx * x_span), float(y0 + fy * y_span))
+                break
     return out
 
 

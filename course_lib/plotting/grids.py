@@ -1,4 +1,5 @@
-"""Grids of small panels under one title, with one legend for the whole figure."""
+"""Grids of small panels under one title, with one legend for the whole figure, and rows of
+small images (digits, filters) under one title."""
 
 from __future__ import annotations
 
@@ -7,20 +8,25 @@ from collections.abc import Callable, Mapping
 from typing import Any
 
 import matplotlib.pyplot as plt
+import numpy as np
 from matplotlib.axes import Axes
 
 from course_lib.plotting.base import (
     LABEL_SIZE,
     LEGEND_SIZE,
+    TICK_SIZE,
     TITLE_SIZE,
+    _array,
     _callable,
+    _interval,
+    _positive_int,
     _series,
     _series_first,
     _text,
     legend,
 )
 
-__all__ = ["comparison_grid", "shared_legend"]
+__all__ = ["comparison_grid", "image_row", "shared_legend"]
 
 #: How a grid places its legends.
 GRID_LEGENDS = ("shared", "each", None)
@@ -51,6 +57,7 @@ def comparison_grid(
     panel_size: tuple[float, float] = (4.6, 3.6),
     legend_place: str | None = "shared",
     same_limits: bool = False,
+    legend_ncols: int | None = None,
 ) -> list[Axes]:
     """A grid of small panels under one title: ``draw(ax)`` fills each, titled by its key.
 
@@ -66,6 +73,8 @@ def comparison_grid(
             panel keeps its own, off its data), or None.
         same_limits: give every panel the union of their x and y limits (for panels whose
             numbers are compared; contour panels share a window through ``contour_grid``).
+        legend_ncols: columns of the shared legend (of each panel's with "each"); None gives
+            up to 3 below the figure, 1 at the right of a panel.
 
     Returns:
         The panels' Axes, in the order of ``panels`` (the figure is ``axes[0].figure``).
@@ -77,6 +86,8 @@ def comparison_grid(
         raise ValueError(f"ncols must be an integer >= 1, got {ncols!r}")
     if legend_place not in GRID_LEGENDS:
         raise ValueError(f"legend_place must be one of {GRID_LEGENDS}, got {legend_place!r}")
+    if legend_ncols is not None:
+        legend_ncols = _positive_int(legend_ncols, "legend_ncols")
     width, height = (float(v) for v in panel_size)
     ncols = min(ncols, len(panels))
     nrows = math.ceil(len(panels) / ncols)
@@ -98,12 +109,58 @@ def comparison_grid(
             for ax in used:
                 put(ax, low, high)
     if legend_place == "shared":
-        shared_legend(used)
+        shared_legend(used, ncols=legend_ncols)
     elif legend_place == "each":
         for ax in used:
-            legend(ax, "outside")
+            legend(ax, "outside", ncols=legend_ncols)
     else:
         for ax in used:
             legend(ax, None)
     fig.suptitle(_text(title, "title") or "Comparison", fontsize=TITLE_SIZE + 1)
     return used
+
+
+def image_row(
+    images: Mapping[str, Any],
+    *,
+    title: str,
+    cmap: str = "gray_r",
+    limits: tuple[float, float] | None = None,
+    size: float = 1.2,
+) -> list[Axes]:
+    """Small images side by side under one title, each titled by its key (the first image of
+    each digit, learned filters). Pixels are drawn as they are, without axes.
+
+    Args:
+        images: panel title -> a 2-D array of pixel values (e.g. an 8 x 8 digit).
+        title: the figure's title; say what the pixels are and their range.
+        cmap: matplotlib's colour map ("gray_r": 0 is white, the largest value black).
+        limits: (low, high) of the colour scale shared by every image, or None (each image
+            its own range).
+        size: the width of one image in inches.
+
+    Returns:
+        The images' Axes, in the order of ``images`` (the figure is ``axes[0].figure``).
+    """
+    pictures = {}
+    for key, values in _series(images, "images").items():
+        arr = _array(values, f"images[{key!r}]")
+        if arr.ndim != 2 or 0 in arr.shape or not np.all(np.isfinite(arr)):
+            raise ValueError(f"images[{key!r}] must be a 2-D array of finite values, got shape "
+                             f"{arr.shape}")
+        pictures[key] = arr
+    if not isinstance(title, str) or not title:
+        raise ValueError(f"title must be a non-empty string, got {title!r}")
+    if not isinstance(cmap, str):
+        raise ValueError(f"cmap must be the name of a matplotlib colour map, got {cmap!r}")
+    low, high = _interval(limits, "limits") if limits is not None else (None, None)
+    if isinstance(size, bool) or not isinstance(size, int | float) or not 0 < size <= 4:
+        raise ValueError(f"size must be a number of inches in (0, 4], got {size!r}")
+    fig, grid = plt.subplots(1, len(pictures), figsize=(size * len(pictures), size + 0.7),
+                             layout="constrained", squeeze=False)
+    for (key, arr), ax in zip(pictures.items(), grid[0], strict=True):
+        ax.imshow(arr, cmap=cmap, vmin=low, vmax=high)
+        ax.set_title(key, fontsize=TICK_SIZE)
+        ax.set_axis_off()
+    fig.suptitle(title, fontsize=TITLE_SIZE)
+    return list(grid[0])

@@ -21,13 +21,16 @@ from course_lib.plotting.base import (
     RESOLUTION,
     _array,
     _axes,
+    _draw_marks,
     _finish,
     _history,
     _integer_ticks,
     _interval,
     _legend_place,
+    _marks,
     _padded,
     _positive_int,
+    _reference_lines,
     _series,
     _text,
     diverged_at,
@@ -38,8 +41,6 @@ __all__ = ["curves_1d", "loss_curves", "schedule_plot", "trace_1d"]
 
 #: The colour of the function under a 1-D trace (its iterates take the series colours).
 CURVE_COLOR = "#444444"
-#: Dash patterns of the reference lines of :func:`loss_curves` (``lines=``), in order.
-REFERENCE_STYLES = ("--", ":", "-.")
 #: Series with at most this many points are drawn with markers.
 MARKERS_UP_TO = 30
 
@@ -145,8 +146,11 @@ def curves_1d(
     xlabel: str = "x",
     ylabel: str = "f(x)",
     legend: str | None = "outside",
+    marks: Mapping[str, tuple[float, float]] | None = None,
+    ylim: tuple[float, float] | None = None,
 ) -> Axes:
-    """One or several 1-D functions on one Axes, optionally with a chord on each (convexity).
+    """One or several 1-D functions on one Axes, optionally with a chord on each (convexity)
+    and marked points (a minimum, a chosen step).
 
     The chord over [a, b] joins (a, f(a)) and (b, f(b)): f is convex on [a, b] when the chord
     never lies below the curve.
@@ -160,6 +164,11 @@ def curves_1d(
         xlabel: the x-axis label.
         ylabel: the y-axis label.
         legend: where the legend goes (:func:`~course_lib.plotting.legend`).
+        marks: label -> point (x, y) to mark on the curves, e.g.
+            ``{"minimum of f": (x_min, f(x_min))}``, drawn as
+            :func:`~course_lib.plotting.contour_2d` draws its marks and listed in the legend.
+        ylim: (low, high) of the y axis, or None (matplotlib's, holding every curve); e.g.
+            to keep a curve that shoots up from flattening the others.
     """
     curves = _series(curves, "curves")
     functions = {key: _curve(fn, f"curves[{key!r}]") for key, fn in curves.items()}
@@ -170,6 +179,8 @@ def curves_1d(
         domain = windows[0]
     low, high = _interval(domain, "domain")
     a_b = _interval(chord, "chord") if chord is not None else None
+    points = _marks(marks)
+    y_range = _interval(ylim, "ylim") if ylim is not None else None
     _legend_place(legend)
     ax = _axes(ax)
     grid = np.linspace(low, high, RESOLUTION)
@@ -181,6 +192,9 @@ def curves_1d(
             ends = np.array(a_b)
             ax.plot(ends, f(ends), "--o", lw=LINE_WIDTH, ms=MARKER_SIZE, color=colors[key],
                     label=f"chord over [{a_b[0]:g}, {a_b[1]:g}]" if i == 0 else None)
+    _draw_marks(ax, points)
+    if y_range is not None:
+        ax.set_ylim(*y_range)
     if title is None:
         formulas = [formula for _, formula in functions.values()]
         title = f"$f(x) = {formulas[0]}$" if len(formulas) == 1 and formulas[0] else "Functions"
@@ -202,6 +216,9 @@ def loss_curves(
     legend: str | None = "outside",
     lines: Mapping[str, float] | None = None,
     logx: bool = False,
+    vlines: Mapping[str, float] | None = None,
+    points: Sequence[str] | None = None,
+    xticks: Sequence[float] | None = None,
 ) -> Axes:
     """Loss (or any quantity) against the step, the examples seen or the seconds elapsed.
 
@@ -228,6 +245,13 @@ def loss_curves(
         legend: where the legend goes (:func:`~course_lib.plotting.legend`).
         lines: label -> value of horizontal reference lines (a stability limit, a floor),
             drawn in black, dashed, dotted, then dash-dotted, and listed in the legend.
+        vlines: label -> x of vertical reference lines (the step where the rate drops, where
+            a layer is unfrozen), drawn as ``lines`` are (their dash patterns continue after
+            those of ``lines``) and listed in the legend.
+        points: labels of series drawn as points only, large hollow markers without a line
+            (a measurement that lies on a predicted curve and must not hide it).
+        xticks: where the x axis has its ticks (e.g. every 15 degrees), or None (whole
+            numbers when every x is one, else matplotlib's).
     """
     series = {key: _history(values, f"histories[{key!r}]")
               for key, values in _series(histories, "histories").items()}
@@ -253,6 +277,12 @@ def loss_curves(
             raise ValueError(f"logx=True needs x > 0; x for {key!r} has values <= 0")
     if limit is not None and not (isinstance(limit, int | float) and np.isfinite(limit)):
         raise ValueError(f"limit must be a finite number or None, got {limit!r}")
+    dotted = _labels(points, series, "points")
+    ticks = None
+    if xticks is not None:
+        ticks = _history(xticks, "xticks")
+        if not np.all(np.isfinite(ticks)) or (logx and np.any(ticks <= 0)):
+            raise ValueError(f"xticks must be finite (and > 0 with logx=True), got {xticks!r}")
     _legend_place(legend)
     palette = {**colors_for(series), **_colors(colors, series)}
     ax = _axes(ax)
@@ -260,32 +290,46 @@ def loss_curves(
         k = _series_divergence(values, limit)
         shown = slice(None) if k is None else slice(0, k)
         style = path_style(i)
-        ax.plot(xs[key][shown], values[shown], lw=LINE_WIDTH, color=palette[key], label=key,
-                linestyle=style["linestyle"],
-                marker=style["marker"] if len(values) <= MARKERS_UP_TO else None,
-                ms=MARKER_SIZE + 1, alpha=0.9)
+        if key in dotted:
+            ax.plot(xs[key][shown], values[shown], ls="none", marker=style["marker"],
+                    ms=MARKER_SIZE + 5, mfc="none", mec=palette[key], mew=LINE_WIDTH, label=key,
+                    zorder=5)
+        else:
+            ax.plot(xs[key][shown], values[shown], lw=LINE_WIDTH, color=palette[key], label=key,
+                    linestyle=style["linestyle"],
+                    marker=style["marker"] if len(values) <= MARKERS_UP_TO else None,
+                    ms=MARKER_SIZE + 1, alpha=0.9)
         if k is not None and k >= 1:
             # Counted on the x axis when it counts epochs (or updates): "diverged at epoch 3".
             unit = xlabel.split()[0] if xlabel.split() and xlabel.split()[0] in COUNTS else None
             at = f"{xs[key][k]:g}" if unit else k
             _mark_divergence(ax, xs[key][k - 1], values[k - 1], at, palette[key], key,
                              unit or "step")
-    for j, (key, value) in enumerate(_series(lines, "lines").items() if lines else ()):
-        if isinstance(value, bool) or not isinstance(value, int | float) or not np.isfinite(value):
-            raise ValueError(f"lines[{key!r}] must be a finite number, got {value!r}")
-        if log and value <= 0:
-            raise ValueError(f"log=True needs lines > 0; lines[{key!r}] = {value!r}")
-        ax.axhline(float(value), color="black", lw=1.5, zorder=1, label=key,
-                   ls=REFERENCE_STYLES[j % len(REFERENCE_STYLES)])
+    _reference_lines(ax, lines, vlines, logy=log, logx=logx)
     if log:
         ax.set_yscale("log")
     if logx:
         ax.set_xscale("log")
-    elif all(np.all(v == np.round(v)) for v in xs.values()):
+    elif ticks is None and all(np.all(v == np.round(v)) for v in xs.values()):
         _integer_ticks(ax)
+    if ticks is not None:
+        ax.set_xticks(ticks)
     ylabel, xlabel = _text(ylabel, "ylabel"), _text(xlabel, "xlabel")
     default = f"{ylabel[:1].upper()}{ylabel[1:]} against {xlabel}"
     return _finish(ax, _text(title, "title") or default, xlabel, ylabel, legend)
+
+
+def _labels(labels: Any, series: Iterable[str], name: str) -> set[str]:
+    """A set of series labels, each of which is drawn."""
+    if labels is None:
+        return set()
+    if isinstance(labels, str) or not isinstance(labels, Iterable):
+        raise ValueError(f"{name} must be a list of series labels, got {labels!r}")
+    chosen = set(labels)
+    unknown = chosen - set(series)
+    if unknown:
+        raise ValueError(f"{name} names series that are not drawn: {sorted(unknown)}")
+    return chosen
 
 
 def _colors(colors: Any, series: Iterable[str]) -> dict[str, str]:

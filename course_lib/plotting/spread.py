@@ -52,6 +52,8 @@ def mean_and_range(
     title: str | None = None,
     colors: Mapping[str, str] | None = None,
     legend_place: str | None = "outside",
+    logx: bool = False,
+    lines: Mapping[str, float] | None = None,
 ) -> Axes:
     """Each setting's mean over its runs as a line, and the band from its lowest to its
     highest run, shaded in the line's colour.
@@ -68,6 +70,9 @@ def mean_and_range(
         colors: label -> colour for some settings, overriding the palette.
         legend_place: where the legend goes (:func:`~course_lib.plotting.legend`); it lists
             the settings and one entry for the bands.
+        logx: a logarithmic x axis (every x must then be > 0), e.g. for learning rates.
+        lines: label -> value of horizontal reference lines (a floor, the loss of a model
+            that learned nothing), as :func:`~course_lib.plotting.loss_curves` draws them.
     """
     series = {key: _runs(values, f"runs[{key!r}]") for key, values in
               _series(runs, "runs").items()}
@@ -89,7 +94,8 @@ def mean_and_range(
         xs = dict.fromkeys(series, shared)
     ax = loss_curves({key: arr.mean(axis=0) for key, arr in series.items()}, x=xs,
                      xlabel=xlabel, ylabel=ylabel, log=log, ax=ax, title=title,
-                     colors={key: palette[key] for key in series}, legend=legend_place)
+                     colors={key: palette[key] for key in series}, legend=legend_place,
+                     logx=logx, lines=lines)
     for key, arr in series.items():
         finite = np.all(np.isfinite(arr), axis=0)
         ax.fill_between(xs[key], arr.min(axis=0), arr.max(axis=0), where=finite,
