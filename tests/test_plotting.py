@@ -880,6 +880,11 @@ def test_contour_2d_takes_axis_labels_and_draws_labelled_arrows():
     names = {t.get_text(): t.get_position() for t in ax.texts if not hasattr(t, "arrow_patch")}
     assert names["$q_1$"][0] > 6 and names["$q_2$"][1] < -3  # just beyond each head
     assert_holds(ax, [names["$q_1$"], names["$q_2$"]])  # the window grew to hold them
+    ax.figure.canvas.draw()
+    inside = ax.get_window_extent()
+    for text in ax.texts:  # each label grows into the window, not out of it
+        box = text.get_window_extent()
+        assert inside.x0 <= box.x0 and box.x1 <= inside.x1, text.get_text()
     for bad in ({"q": ((0, 0), (0, 0))}, {"q": ((0, 0), (1, np.nan))}, {"q": (1, 2)}):
         with pytest.raises(ValueError, match=r"arrows\['q'\]"):
             plotting.contour_2d(f, arrows=bad)

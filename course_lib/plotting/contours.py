@@ -265,8 +265,10 @@ def contour_2d(
         ax.annotate("", xy=head, xytext=tail, zorder=4,
                     arrowprops={"arrowstyle": "->", "color": color, "lw": LINE_WIDTH + 0.5})
         beyond = head + ARROW_LABEL_GAP * (head - tail)
+        # the label grows into the window: leftwards near its right edge, and so on
+        where = (beyond[0] - x_low) / (x_high - x_low)
         ax.text(*beyond, key, color=color, fontsize=LABEL_SIZE, zorder=4,
-                ha="left" if beyond[0] >= tail[0] else "right",
+                ha="right" if where > 0.7 else "left" if where < 0.3 else "center",
                 va="bottom" if beyond[1] >= tail[1] else "top")
     ax.set_xlim(x_low, x_high)
     ax.set_ylim(y_low, y_high)
