@@ -106,8 +106,10 @@ def main(argv: list[str] | None = None) -> int:
     grade.add_argument("--memory-mb", type=int, default=2048)
     grade.add_argument("--time-limit", type=float, default=150.0,
                        help="seconds per submission, everything included")
-    grade.add_argument("--cell-seconds", type=float, default=10.0)
-    grade.add_argument("--call-seconds", type=float, default=5.0)
+    grade.add_argument("--cell-seconds", type=float, default=10.0,
+                       help="CPU seconds per cell (3x as many wall-clock seconds for a wait)")
+    grade.add_argument("--call-seconds", type=float, default=5.0,
+                       help="CPU seconds per call of a learner's function")
     grade.add_argument("--no-sandbox", action="store_true",
                        help="do not apply Landlock (resource limits still apply)")
     grade.set_defaults(run=_grade)

@@ -433,8 +433,26 @@ class TimeLimit(BaseException):
     """Raised in the child when a cell or a call runs past its soft time limit."""
 
 
+#: A cell or a call may use its ``seconds`` of CPU time (``SIGPROF``: a busy loop) and
+#: ``WALL_FACTOR`` times as many seconds of wall-clock time (``SIGALRM``: a sleep or a blocked
+#: read, which use no CPU). Counting CPU time keeps a limit the same on a loaded machine, where
+#: importing torch alone can take ten wall-clock seconds while a class is being graded.
+WALL_FACTOR = 3.0
+
+
 def _on_alarm(signum: int, frame: Any) -> None:
     raise TimeLimit()
+
+
+def _arm(seconds: float) -> None:
+    """Start a cell's or a call's two timers: CPU time, and wall-clock time as a backstop."""
+    signal.setitimer(signal.ITIMER_PROF, seconds)
+    signal.setitimer(signal.ITIMER_REAL, seconds * WALL_FACTOR)
+
+
+def _disarm() -> None:
+    signal.setitimer(signal.ITIMER_PROF, 0)
+    signal.setitimer(signal.ITIMER_REAL, 0)
 
 
 class _CappedStream:
@@ -554,11 +572,11 @@ def _run_cells(channel: Channel, namespace: dict[str, Any], cells: list[str], sk
         channel.send({"event": "cell", "index": index})
         try:
             code = compile_cell(source, index)
-            signal.setitimer(signal.ITIMER_REAL, cell_seconds)
+            _arm(cell_seconds)
             try:
                 exec(code, namespace)  # noqa: S102 - this process exists to run the learner's code
             finally:
-                signal.setitimer(signal.ITIMER_REAL, 0)
+                _disarm()
         except BaseException as exc:  # noqa: BLE001 - every failure of a cell is reported
             errors.append({"cell": index, **_describe_error(exc)})
     return errors
@@ -588,11 +606,12 @@ def _serve(channel: Channel, namespace: dict[str, Any], call_seconds: float) -> 
             return
         reply: dict[str, Any] = {"id": request.get("id")}
         try:
-            signal.setitimer(signal.ITIMER_REAL, call_seconds)
+            seconds = request.get("seconds")
+            _arm(seconds if isinstance(seconds, (int, float)) and seconds > 0 else call_seconds)
             try:
                 reply.update(_answer(request, namespace))
             finally:
-                signal.setitimer(signal.ITIMER_REAL, 0)
+                _disarm()
         except BaseException as exc:  # noqa: BLE001 - any failure becomes an answer
             reply.update(ok=False, error=_describe_error(exc))
         try:
@@ -646,6 +665,7 @@ def main(argv: list[str] | None = None) -> int:
 
     sys.stdout = sys.stderr = _CappedStream(1, args.output_kb * 1024 // 2)
     signal.signal(signal.SIGALRM, _on_alarm)
+    signal.signal(signal.SIGPROF, _on_alarm)
 
     # 2. run the cells
     request = channel.receive()

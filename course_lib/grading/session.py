@@ -41,7 +41,14 @@ MAX_LINE = 64 * 2**20
 
 @dataclass(frozen=True)
 class Limits:
-    """What one submission may use. Times in seconds."""
+    """What one submission may use. Times in seconds.
+
+    ``cell_seconds`` and ``call_seconds`` count the child's CPU time, so a loaded machine does
+    not cut a cell short; a cell or call that waits without computing (a sleep, a blocked
+    read) is stopped after ``sandbox.WALL_FACTOR`` times as many wall-clock seconds, and one
+    that ignores both signals is killed ``grace_seconds`` later. ``total_seconds`` is
+    wall-clock time for the whole submission.
+    """
 
     memory_mb: int = 2048
     cpu_seconds: int = 120
@@ -170,7 +177,7 @@ class Session:
 
     def _run_cells(self) -> None:
         self._send({"op": "run", "cells": self.cells, "skip": sorted(self.skip)})
-        soft = self.limits.cell_seconds + self.limits.grace_seconds
+        soft = self.limits.cell_seconds * sandbox.WALL_FACTOR + self.limits.grace_seconds
         cell_deadline = time.monotonic() + soft + 5.0  # start-up: Python, numpy, the sandbox
         while True:
             message = self._receive(cell_deadline, "ran past its time limit")
@@ -269,8 +276,8 @@ class Session:
     def _request(self, message: dict[str, Any], seconds: float, what: str) -> dict[str, Any]:
         self._ensure_running()
         self._next_id += 1
-        message = {"id": self._next_id, **message}
-        deadline = time.monotonic() + seconds + self.limits.grace_seconds
+        message = {"id": self._next_id, "seconds": seconds, **message}
+        deadline = time.monotonic() + seconds * sandbox.WALL_FACTOR + self.limits.grace_seconds
         try:
             self._send(message, timeout=seconds)
             while True:

@@ -550,6 +550,7 @@ def submissions() -> list[Submission]:
         Submission("infinite_loop", append=("while True:\n    pass",)),
         Submission("infinite_loop_no_alarm",
                    append=("import signal\nsignal.signal(signal.SIGALRM, signal.SIG_IGN)\n"
+                           "signal.signal(signal.SIGPROF, signal.SIG_IGN)\n"
                            "while True:\n    pass",)),
         Submission("sleeps", append=("import time\ntime.sleep(10**6)",)),
         Submission("loop_in_answer", expected={"q3": 0},

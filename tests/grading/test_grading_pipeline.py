@@ -25,7 +25,7 @@ from course_lib.grading.release import release
 from course_lib.grading.session import Limits
 
 ROOT = pathlib.Path(__file__).resolve().parents[2]
-LIMITS = Limits(cell_seconds=2.0, call_seconds=2.0, grace_seconds=1.0, total_seconds=60.0)
+LIMITS = Limits(cell_seconds=3.0, call_seconds=2.0, grace_seconds=1.0, total_seconds=60.0)
 ABI = sandbox.landlock_abi()
 CORPUS = submissions()
 

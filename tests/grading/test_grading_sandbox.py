@@ -90,8 +90,9 @@ def test_a_cell_that_kills_the_process_is_skipped_on_restart():
 
 def test_a_call_past_its_time_limit_is_stopped():
     cells = ["def slow():\n    while True:\n        pass\n",
-             "def stubborn():\n    import signal\n    signal.signal(signal.SIGALRM, "
-             "signal.SIG_IGN)\n    while True:\n        pass\n",
+             "def stubborn():\n    import signal\n    for name in ('SIGALRM', 'SIGPROF'):\n"
+             "        signal.signal(getattr(signal, name), signal.SIG_IGN)\n"
+             "    while True:\n        pass\n",
              "def quick(x):\n    return 2 * x\n"]
     with Session(cells, FAST) as session:
         session.start()
@@ -101,6 +102,18 @@ def test_a_call_past_its_time_limit_is_stopped():
             RemoteFunction(session, "stubborn")()
         assert RemoteFunction(session, "quick")(np.ones(2)).tolist() == [2.0, 2.0]
         assert session.restarts == 1
+
+
+def test_a_limit_counts_cpu_time_and_stops_a_long_wait_by_the_clock():
+    """A loaded machine stretches wall-clock time, not CPU time: a cell that waits 1.5 x its
+    limit without computing still runs; one that sleeps on is stopped at WALL_FACTOR x."""
+    cells = ["import time\nstarted = time.monotonic()\ntime.sleep(1.5)\nwaited = True",
+             "time.sleep(10**6)", "after = True"]
+    with Session(cells, FAST) as session:
+        session.start()
+        values = session.describe(["waited", "after"])
+    assert values["waited"]["value"] is True and values["after"]["value"] is True
+    assert [(e["cell"], e["ename"]) for e in session.cell_errors] == [(1, "TimeLimit")]
 
 
 def test_memory_and_output_are_bounded():
