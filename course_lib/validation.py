@@ -444,6 +444,26 @@ class Result:
             return "FAIL"
         return "ok" if self.sensitivity is None else "ok (sensitive)"
 
+    def sensitivity_summary(self) -> str:
+        """One line for a run judged by the one-ulp control, in orders of magnitude.
+
+        bound(x) = 10^ceil(log10 x), for the deviation and for torch's own move. The digits
+        themselves depend on the processor: PyTorch's float32 kernels round differently with
+        different vector instructions (AVX2, AVX-512), so a chapter prints bounds, not digits.
+        """
+        if self.sensitivity is None:
+            raise ValueError("sensitivity_summary: this run was not judged by the one-ulp "
+                             "control (its sensitivity is None)")
+
+        def bound(x: float) -> str:
+            return f"1e{math.ceil(math.log10(x)):+03d}" if x > 0 else "0"
+
+        within = self.max_abs <= SENSITIVITY_FACTOR * self.sensitivity
+        return (f"{self.algorithm} ({self.options}, {self.dtype}, {self.implementation}): "
+                f"largest deviation < {bound(self.max_abs)}; torch moved "
+                f"< {bound(self.sensitivity)} by a one-ulp change of the start; deviation "
+                f"within {SENSITIVITY_FACTOR:g}x of that: {within} -> {self.verdict}")
+
 
 def _describe(options: dict[str, Any]) -> str:
     return ", ".join(f"{k}={v}" for k, v in options.items()) or "defaults"

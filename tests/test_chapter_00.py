@@ -165,8 +165,14 @@ def test_torch_rows_are_bit_for_bit_except_yogi_and_every_run_passes(float32_res
         assert r.passed, r
         if r.implementation == "torch":
             assert (r.max_abs == 0) == (r.algorithm != "yogi"), r
-        else:
-            assert r.max_abs > 0 or r.algorithm == "sgd"
+    # "The array rows ... agree to rounding": numpy's arithmetic is not torch's, so every
+    # algorithm but SGD deviates somewhere (a single run may still land on torch's bits, as
+    # RAdam's decoupled weight decay does on some processors).
+    worst_array = {}
+    for r in results:
+        if r.implementation == "array":
+            worst_array[r.algorithm] = max(worst_array.get(r.algorithm, 0.0), r.max_abs)
+    assert all(worst > 0 for name, worst in worst_array.items() if name != "sgd"), worst_array
     float64 = [r for r in results if r.dtype == "float64"]
     assert max(r.max_rel for r in float64) < 1e-13  # far below the 1e-10 target
 
@@ -179,4 +185,21 @@ def test_only_rmsprops_numpy_run_leaves_torchs_rtol_and_it_passes_by_the_ulp_con
     sensitive = [r for r in float32_results if r.sensitivity is not None]
     assert sensitive and all(r.algorithm == "rmsprop" and r.passed for r in sensitive)
     assert all(r.max_abs <= validation.SENSITIVITY_FACTOR * r.sensitivity for r in sensitive)
+
+
+@pytest.mark.parametrize(("max_abs", "sensitivity", "deviation", "moved", "within"), [
+    (1.6e-5, 5.0e-5, "< 1e-04", "< 1e-04", True),   # two processors' digits, one line
+    (3.7e-5, 3.8e-5, "< 1e-04", "< 1e-04", True),
+    (2e-3, 1e-5, "< 1e-02", "< 1e-05", False),
+])
+def test_the_sensitive_run_is_printed_in_orders_of_magnitude(max_abs, sensitivity, deviation,
+                                                             moved, within):
+    row = validation.Result("rmsprop", "alpha=0.9", "quadratic", "float32", "array", 200,
+                            max_abs, max_abs, within, sensitivity)
+    line = row.sensitivity_summary()
+    assert f"largest deviation {deviation};" in line and f"torch moved {moved} by" in line
+    assert line.endswith(f"of that: {within} -> {row.verdict}")
+    with pytest.raises(ValueError, match="sensitivity"):
+        validation.Result("adam", "defaults", "quadratic", "float32", "array", 200, 0.0, 0.0,
+                          True).sensitivity_summary()
     assert validation.FLOAT32_RTOL == 1.3e-6 and validation.FLOAT32_ATOL == 1e-5
