@@ -37,10 +37,10 @@ import textwrap
 import nbformat
 
 ROOT = pathlib.Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT / "tests" / "browser"))
+sys.path.insert(0, str(ROOT / "tests"))  # tests/browser is the package `browser`
 sys.path.insert(0, str(ROOT))
 
-import lab_driver  # noqa: E402
+from browser import lab_driver  # noqa: E402
 
 from slides.browser import chromium  # noqa: E402
 

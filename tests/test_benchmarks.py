@@ -61,3 +61,11 @@ def test_adam_state_of_a_dead_unit_sticks_in_the_subnormal_range(module):
         opt.step()
     assert torch.all(state["exp_avg_sq"] == 500 * SMALLEST_SUBNORMAL)
     assert 500 * SMALLEST_SUBNORMAL == pytest.approx(7.0e-43, rel=0.01)
+
+
+@pytest.mark.parametrize("script", sorted(p.name for p in (ROOT / "benchmarks").glob("*.py")))
+def test_every_benchmark_script_starts(script):
+    """Its imports resolve (the browser ones reach tests/browser as the package ``browser``)."""
+    out = subprocess.run([sys.executable, str(ROOT / "benchmarks" / script), "--help"],
+                         capture_output=True, text=True, cwd=ROOT)
+    assert out.returncode == 0 and out.stdout.startswith("usage:"), out.stderr[-2000:]
