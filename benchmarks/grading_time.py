@@ -5,9 +5,9 @@
 
 1. Releases the exercise masters into a scratch folder (``otter assign``, no wheel), unless
    ``--dist`` names a release to reuse.
-2. **One submission**: grades the full solutions of every set, and a partly wrong and a blank
-   submission, one at a time in this process (torch already imported, as in a grading
-   worker), ``--repeat`` times each; prints the time per set and the median over all.
+2. **One submission**: grades the full solutions of every set (one line per set), and a partly
+   wrong and a blank submission, one at a time in this process (torch already imported, as in
+   a grading worker), ``--repeat`` times each; prints the time per set and the median over all.
    Targets: median <= 5 s; the largest set <= 10 s.
 3. **A class**: the adversarial corpus of ``tests/grading/corpus.py`` (correct, partial,
    blank, broken files, infinite loops, memory bombs, tampering), cycled to ``--copies``
@@ -36,8 +36,10 @@ from course_lib.grading.grade import grade_file, grade_folder  # noqa: E402
 from course_lib.grading.release import release  # noqa: E402
 from course_lib.grading.session import Limits  # noqa: E402
 
-ONE_AT_A_TIME = ["solutions_02", "solutions_06", "solutions_10", "wrong_nesterov", "partial_06",
-                 "untouched_10"]
+#: The full solutions of every exercise set (the largest submission each set can get), and a
+#: partly wrong, a wrong and an untouched one of the pilot.
+ONE_AT_A_TIME = [f"solutions_{name[:2]}" for name in sorted(corpus.POINTS)] + [
+    "wrong_nesterov", "partial_06", "untouched_10"]
 
 
 def one_submission(dist: pathlib.Path, scratch: pathlib.Path, repeat: int) -> dict[str, float]:
