@@ -173,6 +173,8 @@ def test_search_for_adam_finds_the_adam_chapter(offline_pages):
         page.wait_for_selector("ul.search li a", timeout=READY_TIMEOUT_MS)
         results = page.eval_on_selector_all("ul.search li a", "links => links.map(a => a.href)")
         assert not page.blocked_requests and not page.console_errors
+        SHOTS.mkdir(parents=True, exist_ok=True)
+        page.screenshot(path=str(SHOTS / "search_adam.png"))
     finally:
         page.context.close()
     assert results[0].endswith(ADAM_CHAPTER), results[:5]
