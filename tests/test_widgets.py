@@ -199,6 +199,17 @@ def test_schedule_explorer_trains_in_the_background_and_keeps_each_run():
     np.testing.assert_allclose(ui.loss.y, run.loss)
 
 
+def test_a_drag_through_settings_trained_ahead_keeps_training_ahead():
+    """Each movement asks for the next setting, also when its own was ready (before, every
+    other movement of a drag found its setting untrained)."""
+    ui = widgets.schedule_explorer(background=True)
+    start = ui.warmup.value
+    for step in range(1, 4):
+        ui.warmup.value = start + step
+        ui.wait()
+        assert ("cosine", start + step + 1, 0.5, 0) in ui.trainings.cache, step
+
+
 def test_minibatch_explorer_shows_the_frame_of_the_batch_size():
     ui = widgets.minibatch_explorer(10, time_updates=2, samples=80)
     ui.batch_size.value = 100

@@ -252,12 +252,15 @@ class ScheduleExplorer(base.Explorer):
             self._show(key, trained, self.trainings.get(self.baseline_key()))
         else:
             self.readout.value = self._readout(key, None, None)
-        if trained is None or self.trainings.get(self.baseline_key()) is None:
-            later = [k for setting in (ahead or []) for k in (setting, self._baseline(setting))]
+        missing = trained is None or self.trainings.get(self.baseline_key()) is None
+        later = [k for setting in (ahead or []) for k in (setting, self._baseline(setting))]
+        if missing or later:
+            # This setting first, then the next ones in the drag's direction, even when this
+            # one was ready: otherwise a drag finds every other setting untrained.
             self.trainings.want(key, [self.baseline_key(), *later])
-            if not self.trainings.background:
-                self._show(key, self.trainings.compute(key),
-                           self.trainings.compute(self.baseline_key()))
+        if missing and not self.trainings.background:
+            self._show(key, self.trainings.compute(key),
+                       self.trainings.compute(self.baseline_key()))
 
     def _trained(self, key: Key, run: explorations.ScheduleTraining) -> None:
         """Called after each background run: show it if it belongs to the current setting
