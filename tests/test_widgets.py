@@ -100,7 +100,12 @@ def test_conditioning_follows_the_slider_and_marks_divergence():
     assert ui.paths.diverged.visible and ui.paths.diverged_label.text == [
         f"diverged at step {k}"]
     assert f"diverged at step {k}" in ui.readout.value
-    assert ui.measured.y.shape[1] == k                                   # components cut too
+    # the components go on past the step the path left (here all 30 steps: 1.2^30 < 1e6),
+    # the unstable one rising by |1 - 0.22 x 10| = 1.2 per step
+    drawn = ui.measured.y
+    assert drawn.shape[1] == 31 and drawn[1, -1] > 100 * drawn[1, 0]
+    rises = drawn[1, 1:] / drawn[1, :-1]
+    np.testing.assert_allclose(rises, abs(1 - 0.22 * 10), rtol=1e-9)
 
 
 @pytest.mark.parametrize(("lr", "beta"), [(0.6, 0.5), (0.9, 0.5), (0.3, 0.9), (0.05, 0.0)])
@@ -297,3 +302,13 @@ def test_the_old_slider_stores_the_picture_it_shows():
                                         sliders={"lr": (0.05, 0.5, 0.05, 0.1)}, show=False)
     assert quiet.picture not in quiet.children      # show=False draws only when displayed
     assert pictures.png_size(base64.b64decode(quiet._repr_mimebundle_()["image/png"]))[0] > 0
+
+
+def test_a_fast_diverging_run_shows_its_components_until_a_millionfold_growth():
+    """Momentum at lr 0.9, beta 0.5 leaves the window at step 1; its eigencomponents are drawn
+    until one is 1e6 times the start, so the growth at rate rho shows."""
+    ui = widgets.momentum_explorer(lr=0.9, momentum=0.5)
+    assert ui.diverged_at == 1
+    drawn = ui.measured.y
+    assert 2 < drawn.shape[1] < len(ui.frame.errors)
+    assert drawn[:, -1].max() > 1e6 * drawn[:, 0].max() >= drawn[:, -2].max()

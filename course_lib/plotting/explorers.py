@@ -147,13 +147,36 @@ def _note(ax: Axes, text: str) -> None:
             fontsize=TICK_SIZE, color="#b00000")
 
 
+#: How far the eigencomponents of a diverging run are drawn: until one is this many times
+#: the largest at the start.
+GROWTH_SHOWN = 1e6
+
+
+def until_grown(errors: np.ndarray, growth: float = GROWTH_SHOWN) -> np.ndarray:
+    """Rows 0..k of ``errors`` (steps × components), k the first step at which a component
+    is non-finite or ``growth`` times the largest component at step 0; every row if none is.
+
+    A diverging run's components are drawn until then, so that the unstable one rises as a
+    straight line on the log axis (by ρ per step) instead of stopping where the path left the
+    window.
+
+    >>> until_grown(np.array([[1.0, 1.0], [0.5, 30.0], [0.2, 2e6], [0.1, 4e7]])).shape
+    (3, 2)
+    """
+    values = np.asarray(errors, dtype=float)
+    with np.errstate(invalid="ignore"):
+        beyond = ~np.isfinite(values).all(axis=1) | (values.max(axis=1) > growth * values[0].max())
+    hits = np.flatnonzero(beyond)
+    return values if hits.size == 0 else values[:hits[0] + 1]
+
+
 def _components(ax: Axes, errors: np.ndarray, eigenvalues: Sequence[float],
-                predicted: np.ndarray | None, step: int | None) -> None:
-    shown = errors if step is None else errors[:step]
+                predicted: np.ndarray | None) -> None:
+    shown = until_grown(errors)
     eigen_components(shown, eigenvalues=eigenvalues, ax=ax, xlabel="step k",
                      ylabel="|error| along each eigenvector", legend="below")
     if predicted is not None:
-        drawn = predicted if step is None else predicted[:step]
+        drawn = predicted[:len(shown)]
         steps = np.arange(len(drawn))
         for i in range(drawn.shape[1]):
             ok = drawn[:, i] > 0
@@ -177,8 +200,7 @@ def conditioning_figure(frame: Any, objective: Any, lrs: np.ndarray, rates: np.n
     def components(ax: Axes) -> None:
         factors = 1 - frame.lr * np.asarray(frame.eigenvalues)
         _components(ax, frame.errors, frame.eigenvalues,
-                    frame.errors[0] * np.abs(factors) ** np.arange(len(frame.errors))[:, None],
-                    step)
+                    frame.errors[0] * np.abs(factors) ** np.arange(len(frame.errors))[:, None])
         for line in ax.get_lines():
             if line.get_label() == "without noise":
                 line.set_label(r"$|1-\eta\lambda_i|^k\,|z_{i,0}|$")
@@ -237,7 +259,7 @@ def momentum_figure(frame: Any, objective: Any, rate_map: Any, step: int | None,
 
     def components(ax: Axes) -> None:
         _components(ax, frame.errors, frame.eigenvalues,
-                    frame.predicted if frame.noise > 0 else None, step)
+                    frame.predicted if frame.noise > 0 else None)
 
     figure = _figure({"path": path, "rate ρ over (η, β)": rate_map_panel,
                       "each eigencomponent": components},

@@ -429,11 +429,6 @@ def log_floor(values: np.ndarray, floor: float = 1e-16) -> np.ndarray:
         return np.maximum(np.asarray(values, dtype=float), floor)
 
 
-def cut(values: np.ndarray, step: int | None) -> np.ndarray:
-    """The first ``step`` rows of ``values`` (all of them when ``step`` is None)."""
-    return values if step is None else values[:step]
-
-
 def log_range(values: Sequence[np.ndarray], *, low: float = 1e-16) -> tuple[float, float]:
     """A logarithmic axis range holding every finite value >= ``low`` of ``values``, widened
     to whole powers of 10 (so it changes rarely while a slider moves)."""

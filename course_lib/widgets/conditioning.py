@@ -131,7 +131,7 @@ class ConditioningExplorer(base.Explorer):
         """Recompute the frame and move every view to it."""
         frame = self.frame = self.compute()
         self.diverged_at = self.paths.show(frame.path.points, "gradient descent")
-        errors = base.log_floor(base.cut(frame.errors, self.diverged_at).T, 1e-16)
+        errors = base.log_floor(pictures.until_grown(frame.errors).T, 1e-16)
         low, high = base.log_range([errors], low=1e-16)
         if base.update(self.error_scale, min=low, max=high):
             base.update(self.error_axis, tick_values=base.log_ticks(low, high))

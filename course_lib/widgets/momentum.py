@@ -149,7 +149,7 @@ class MomentumExplorer(base.Explorer):
         self.diverged_at = self.paths.show(frame.path.points, "momentum",
                                            extra=[clean] if noisy else [np.empty((0, 2))])
         base.update(self.marker, x=[frame.lr], y=[frame.momentum])
-        errors = base.log_floor(base.cut(frame.errors, self.diverged_at).T, 1e-16)
+        errors = base.log_floor(pictures.until_grown(frame.errors).T, 1e-16)
         predicted = base.log_floor(frame.predicted.T, 1e-16)
         low, high = base.log_range([errors] + ([predicted] if noisy else []), low=1e-16)
         if base.update(self.error_scale, min=low, max=high):
