@@ -62,11 +62,14 @@ REGION_NAMES = {0: "diverges", 1: "complex roots: ρ = √β", 2: "real roots (�
                 3: "real roots (λ_max)", 4: "real roots"}
 
 
-def png(figure: Figure) -> bytes:
-    """The figure as PNG bytes; the figure is closed (it will not show again at cell end)."""
+def png(figure: Figure, *, dpi: float | None = DPI, tight: bool = False) -> bytes:
+    """The figure as PNG bytes; the figure is closed (it will not show again at cell end).
+
+    ``dpi=None, tight=True`` stores it as the notebook's inline backend does (the figure's own
+    dpi, a tight box)."""
     buffer = io.BytesIO()
     try:
-        figure.savefig(buffer, format="png", dpi=DPI)
+        figure.savefig(buffer, format="png", dpi=dpi, bbox_inches="tight" if tight else None)
     finally:
         plt.close(figure)
     return buffer.getvalue()

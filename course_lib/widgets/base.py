@@ -61,7 +61,26 @@ CONTOUR_LEVELS = 20
 # -- the explorer box ----------------------------------------------------------------------------
 
 
-class Explorer(ipywidgets.VBox):
+class StoresPicture:
+    """Mixin for a widget that stores a PNG of itself beside its widget view when displayed,
+    so that slides, the site and an unexecuted notebook show a figure. Subclasses give
+    :meth:`static_png` and :meth:`static_text` (one line naming the widget)."""
+
+    def static_png(self) -> bytes:
+        raise NotImplementedError
+
+    def static_text(self) -> str:
+        raise NotImplementedError
+
+    def _repr_mimebundle_(self, **kwargs: Any) -> dict[str, Any]:
+        data = super()._repr_mimebundle_(**kwargs)  # type: ignore[misc]
+        data["image/png"] = base64.b64encode(self.static_png()).decode("ascii")
+        data["text/plain"] = (f"{self.static_text()} (a static picture: run the notebook to "
+                              "move the sliders)")
+        return data
+
+
+class Explorer(StoresPicture, ipywidgets.VBox):
     """The box of an explorer, which also stores a PNG of itself when displayed.
 
     Subclasses build their controls and views, then call :meth:`_layout`, and implement
@@ -99,12 +118,8 @@ class Explorer(ipywidgets.VBox):
         """The PNG of :meth:`static_figure` (the figure is closed)."""
         return pictures.png(self.static_figure())
 
-    def _repr_mimebundle_(self, **kwargs: Any) -> dict[str, Any]:
-        data = super()._repr_mimebundle_(**kwargs)
-        data["image/png"] = base64.b64encode(self.static_png()).decode("ascii")
-        data["text/plain"] = (f"{self.summary()} (a static picture: run the notebook to move "
-                              "the sliders)")
-        return data
+    def static_text(self) -> str:
+        return self.summary()
 
 
 # -- controls and read-outs ------------------------------------------------------------------

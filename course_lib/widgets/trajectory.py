@@ -18,16 +18,15 @@ Example (in a notebook)::
 
 from __future__ import annotations
 
-import base64
-import io
 from collections.abc import Mapping, Sequence
 from typing import Any
 
 import ipywidgets
-import matplotlib.pyplot as plt
 
 from course_lib import plotting, trajectories
+from course_lib.plotting import explorers as pictures
 from course_lib.rules import Rule
+from course_lib.widgets import base
 
 __all__ = ["TrajectoryExplorer", "trajectory_explorer", "draw_trajectory"]
 
@@ -39,18 +38,7 @@ def draw_trajectory(objective: Any, path: trajectories.Trajectory, title: str | 
     return plotting.contour_2d(objective, {path.label: path.points}, title=title)
 
 
-def figure_png(figure: Any) -> bytes:
-    """The figure as PNG bytes, as the notebook's inline backend stores a figure (its own dpi,
-    a tight box); the figure is closed."""
-    buffer = io.BytesIO()
-    try:
-        figure.savefig(buffer, format="png", bbox_inches="tight")
-    finally:
-        plt.close(figure)
-    return buffer.getvalue()
-
-
-class TrajectoryExplorer(ipywidgets.interactive):
+class TrajectoryExplorer(base.StoresPicture, ipywidgets.interactive):
     """Sliders and the picture of the path they give; see :func:`trajectory_explorer`.
 
     Attributes:
@@ -78,7 +66,7 @@ class TrajectoryExplorer(ipywidgets.interactive):
         self.title = f"{path.label.split(',')[0]}: {settings}"
         if show:
             ax = draw_trajectory(objective, path, title=self.title)
-            self.picture.value = figure_png(ax.figure)
+            self.picture.value = pictures.png(ax.figure, dpi=None, tight=True)
         return path
 
     def static_png(self) -> bytes:
@@ -86,14 +74,11 @@ class TrajectoryExplorer(ipywidgets.interactive):
         if self.picture.value:
             return bytes(self.picture.value)
         objective = self._setting[0]
-        return figure_png(draw_trajectory(objective, self.result, title=self.title).figure)
+        return pictures.png(draw_trajectory(objective, self.result, title=self.title).figure,
+                            dpi=None, tight=True)
 
-    def _repr_mimebundle_(self, **kwargs: Any) -> dict[str, Any]:
-        data = super()._repr_mimebundle_(**kwargs)
-        data["image/png"] = base64.b64encode(self.static_png()).decode("ascii")
-        data["text/plain"] = (f"Trajectory explorer: {self.title} (a static picture: run the "
-                              "notebook to move the sliders)")
-        return data
+    def static_text(self) -> str:
+        return f"Trajectory explorer: {self.title}"
 
 
 def trajectory_explorer(
