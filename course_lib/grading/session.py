@@ -258,15 +258,16 @@ class Session:
         """Run one of the sandbox's :data:`~course_lib.grading.sandbox.DRIVERS` on ``name``."""
         reply = self._request({"op": "drive", "driver": driver, "name": name,
                                "kwargs": sandbox.encode(dict(kwargs))}, seconds, name)
-        return self._value(reply, name)
+        return self._value(reply, name, seconds)
 
-    def _value(self, reply: dict[str, Any], name: str) -> Any:
+    def _value(self, reply: dict[str, Any], name: str, seconds: float | None = None) -> Any:
         if not reply.get("ok"):
             error = reply.get("error") if isinstance(reply.get("error"), dict) else {}
             ename = str(error.get("ename", "Error"))[:80]
             evalue = str(error.get("evalue", ""))[:300]
             if ename == "TimeLimit":
-                raise LearnerError(f"ran past its time limit ({self.limits.call_seconds:g} s)")
+                limit = self.limits.call_seconds if seconds is None else seconds
+                raise LearnerError(f"ran past its time limit ({limit:g} s of CPU time)")
             raise LearnerError(f"raised {ename}: {evalue}" if evalue else f"raised {ename}")
         try:
             return sandbox.decode(reply.get("value"))

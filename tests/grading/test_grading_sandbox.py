@@ -96,7 +96,7 @@ def test_a_call_past_its_time_limit_is_stopped():
              "def quick(x):\n    return 2 * x\n"]
     with Session(cells, FAST) as session:
         session.start()
-        with pytest.raises(LearnerError, match="time limit"):
+        with pytest.raises(LearnerError, match=r"time limit \(1 s of CPU time\)"):
             RemoteFunction(session, "slow")()
         with pytest.raises(ChildStopped, match="time limit"):
             RemoteFunction(session, "stubborn")()
